@@ -1,0 +1,230 @@
+package broker
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lonelyleaf/surgemq/mqtt/packet"
+)
+
+// readBufferSize is the per-connection read buffer. Small, because an idle connection should
+// cost a few KB; bufio reads larger packets straight through into the packet's own buffer.
+const readBufferSize = 2048
+
+// Reasons a connection ends, beside I/O errors and packet.Code protocol errors.
+var (
+	errClientDisconnect = errors.New("client disconnected")
+	errTakenOver        = errors.New("session taken over by a new connection")
+	errShutdown         = errors.New("server shutting down")
+	errKeepAlive        = errors.New("keepalive timeout")
+	errSlowConsumer     = errors.New("slow consumer: write timed out")
+)
+
+// conn is one network connection: a read loop (serve) and a write loop (writeLoop).
+type conn struct {
+	srv *Server
+	nc  net.Conn
+	pr  *packet.Reader
+
+	// Set by the read loop while handling CONNECT, read-only afterwards.
+	version   packet.Version
+	info      ClientInfo
+	sess      *session
+	keepAlive time.Duration
+	will      *packet.Will // cleared by a normal DISCONNECT [MQTT-3.1.2-10]
+	route     router       // scratch space for routing this connection's publishes
+
+	outMu      sync.Mutex
+	out        []byte        // encoded, not yet written; grows lazily
+	wake       chan struct{} // capacity 1: data was queued or the conn is closing
+	closing    bool          // no more output is accepted; the writer flushes and closes
+	needRefill bool          // the session held messages back because out was full
+	kicked     error         // why another goroutine closed the connection, if it did
+	isKicked   atomic.Bool   // kicked != nil, readable without outMu
+	writeErr   error         // the writer's error, if it failed
+	writerDone chan struct{}
+}
+
+func newConn(s *Server, nc net.Conn) *conn {
+	c := &conn{
+		srv:        s,
+		nc:         nc,
+		wake:       make(chan struct{}, 1),
+		writerDone: make(chan struct{}),
+	}
+	br := bufio.NewReaderSize(countingReader{nc, s}, readBufferSize)
+	c.pr = packet.NewReader(br, packet.V311, s.opts.MaxPacketSize)
+	return c
+}
+
+// countingReader counts bytes received for $SYS.
+type countingReader struct {
+	r io.Reader
+	s *Server
+}
+
+func (cr countingReader) Read(p []byte) (int, error) {
+	n, err := cr.r.Read(p)
+	cr.s.stats.bytesReceived.Add(uint64(n))
+	return n, err
+}
+
+// serve runs the connection: it starts the writer, runs the read loop, then cleans up.
+func (c *conn) serve() {
+	defer c.srv.wg.Done()
+	c.srv.wg.Add(1)
+	go c.writeLoop()
+
+	err := c.readLoop()
+	c.finish(err)
+}
+
+// readLoop reads CONNECT and then every packet until the connection ends, returning why.
+func (c *conn) readLoop() error {
+	c.nc.SetReadDeadline(time.Now().Add(c.srv.opts.ConnectTimeout))
+	p, err := c.pr.Read()
+	if err != nil {
+		c.connectFailed(err)
+		return err
+	}
+	cp, ok := p.(*packet.Connect)
+	if !ok {
+		return packet.ErrProtocol // [MQTT-3.1.0-1] the first packet must be CONNECT
+	}
+	if err := c.handleConnect(cp); err != nil {
+		return err
+	}
+	for {
+		if c.keepAlive > 0 {
+			c.nc.SetReadDeadline(time.Now().Add(c.keepAlive))
+		} else {
+			c.nc.SetReadDeadline(time.Time{})
+		}
+		if c.isKicked.Load() {
+			return errShutdown // replaced by the kick's reason in finish
+		}
+		p, err := c.pr.Read()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return errKeepAlive // [MQTT-3.1.2-24]
+			}
+			return err
+		}
+		c.srv.stats.packetsReceived.Add(1)
+		if err := c.handle(p); err != nil {
+			return err
+		}
+	}
+}
+
+// handle dispatches one packet received after CONNECT.
+func (c *conn) handle(p packet.Packet) error {
+	switch p := p.(type) {
+	case *packet.Publish:
+		return c.handlePublish(p)
+	case *packet.Ack:
+		return c.handleAck(p)
+	case *packet.Subscribe:
+		return c.handleSubscribe(p)
+	case *packet.Unsubscribe:
+		return c.handleUnsubscribe(p)
+	case *packet.Pingreq:
+		c.writeControl(&packet.Pingresp{}) // [MQTT-3.12.4-1]
+		return nil
+	case *packet.Disconnect:
+		if isV5(c.version) && p.ReasonCode == packet.CodeDisconnectWithWill {
+			return errClientDisconnectWithWill
+		}
+		c.will = nil // [MQTT-3.14.4-3]
+		return errClientDisconnect
+	case *packet.Connect:
+		return packet.ErrProtocol // [MQTT-3.1.0-2] a second CONNECT is a protocol violation
+	default:
+		// CONNACK, SUBACK, UNSUBACK, PINGRESP and AUTH (until enhanced auth exists) never come
+		// from a client.
+		return packet.ErrProtocol
+	}
+}
+
+var errClientDisconnectWithWill = errors.New("client disconnected with will") //nolint:gochecknoglobals // sentinel
+
+// finish ends the connection: publishes the will if the end was abnormal, detaches the
+// session, lets the writer flush what it has, and closes the socket.
+func (c *conn) finish(err error) {
+	c.outMu.Lock()
+	kicked := c.kicked
+	c.outMu.Unlock()
+	if kicked != nil {
+		err = kicked
+	}
+	if c.sess != nil {
+		// A 5.0 client hears why the server ends the connection [MQTT-4.13.2-1].
+		if code, ok := disconnectCode(err); ok && isV5(c.version) {
+			c.writeControl(&packet.Disconnect{ReasonCode: code})
+		}
+		if c.will != nil && err != errClientDisconnect && err != errShutdown {
+			c.srv.publishWill(c.sess, c.will)
+		}
+		c.srv.detach(c)
+		c.srv.stats.disconnects.Add(1)
+		level := c.srv.log.Debug
+		if err != errClientDisconnect && err != errShutdown && err != errTakenOver && !errors.Is(err, io.EOF) {
+			level = c.srv.log.Info
+		}
+		level("client disconnected", "client", c.info.ClientID, "remote", c.nc.RemoteAddr(), "reason", err)
+	}
+	c.closeOutput()
+	<-c.writerDone
+	c.nc.Close()
+	c.srv.removeConn(c)
+	c.srv.stats.connections.Add(-1)
+}
+
+// disconnectCode returns the 5.0 reason code for a connection-ending error, if one applies.
+func disconnectCode(err error) (byte, bool) {
+	var code packet.Code
+	switch {
+	case errors.As(err, &code):
+		return code.Value, true
+	case err == errTakenOver:
+		return packet.ErrSessionTakenOver.Value, true
+	case err == errShutdown:
+		return packet.ErrServerShuttingDown.Value, true
+	case err == errKeepAlive:
+		return packet.ErrKeepAliveTimeout.Value, true
+	}
+	return 0, false
+}
+
+// connectFailed answers a CONNECT that could not be decoded where the spec asks for a CONNACK.
+func (c *conn) connectFailed(err error) {
+	if errors.Is(err, packet.ErrUnsupportedVersion) {
+		// [MQTT-3.1.2-2] The level is unknown, so answer in the 3.1.1 form every version reads.
+		c.writeControl(&packet.Connack{ReasonCode: packet.ConnRefusedVersion})
+	}
+	c.srv.log.Debug("connect failed", "remote", c.nc.RemoteAddr(), "err", err)
+}
+
+// kick closes the connection from another goroutine (takeover, shutdown); the read loop then
+// ends with reason.
+func (c *conn) kick(reason error) {
+	c.outMu.Lock()
+	if c.kicked == nil {
+		c.kicked = reason
+	}
+	c.outMu.Unlock()
+	c.isKicked.Store(true)
+	c.nc.SetWriteDeadline(time.Now().Add(kickedWriteTimeout))
+	// Wake the read loop. It checks isKicked after setting its own deadline, so one of the two
+	// always sees the other. The writer still flushes what is queued.
+	c.nc.SetReadDeadline(time.Now())
+}
+
+// shutdown is kick for Server.Shutdown.
+func (c *conn) shutdown() { c.kick(errShutdown) }

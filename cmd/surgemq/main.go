@@ -1,0 +1,67 @@
+// Command surgemq is SurgeMQ's MQTT broker and gateway, with Mosquitto-style pub and sub
+// clients.
+//
+//	surgemq serve [-listen ADDR]... [-sys-interval 10s] [-log-level info]
+//	surgemq pub -t TOPIC -m MESSAGE [options]
+//	surgemq sub -t FILTER [-t FILTER]... [options]
+//	surgemq version
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is stamped at link time: -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches a subcommand and returns the process exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, stdout, stderr)
+	case "pub":
+		return runPub(ctx, rest, stdin, stdout, stderr)
+	case "sub":
+		return runSub(ctx, rest, stdin, stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "surgemq", version)
+		return 0
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "surgemq: unknown command %q\n", cmd)
+		usage(stderr)
+		return 2
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: surgemq <command> [flags]
+
+commands:
+  serve     run the broker (defaults: TCP :1883, $SYS every 10s)
+  pub       publish messages (mosquitto_pub flags)
+  sub       subscribe and print messages (mosquitto_sub flags)
+  version   print the version
+
+Run "surgemq <command> -h" for a command's flags.
+`)
+}
