@@ -12,9 +12,14 @@ import (
 	"github.com/lonelyleaf/surgemq/mqtt/packet"
 )
 
-// readBufferSize is the per-connection read buffer. Small, because an idle connection should
-// cost a few KB; bufio reads larger packets straight through into the packet's own buffer.
-const readBufferSize = 2048
+const (
+	// readBufferSize is the per-connection read buffer, taken from a pool while the
+	// connection is busy; bufio reads larger packets straight into the packet's own buffer.
+	readBufferSize = 2048
+	// idleReadRelease is how long a connection may be quiet before it gives its read buffer
+	// back to the pool and waits for the socket without one.
+	idleReadRelease = time.Second
+)
 
 // Reasons a connection ends, beside I/O errors and packet.Code protocol errors.
 var (
@@ -29,6 +34,8 @@ var (
 type conn struct {
 	srv *Server
 	nc  net.Conn
+	cr  *countingReader
+	br  *bufio.Reader // nil while the connection idles without a buffer
 	pr  *packet.Reader
 
 	// Set by the read loop while handling CONNECT, read-only afterwards.
@@ -40,26 +47,112 @@ type conn struct {
 	route     router       // scratch space for routing this connection's publishes
 
 	outMu      sync.Mutex
-	out        []byte        // encoded, not yet written; grows lazily
-	wake       chan struct{} // capacity 1: data was queued or the conn is closing
-	closing    bool          // no more output is accepted; the writer flushes and closes
-	needRefill bool          // the session held messages back because out was full
-	kicked     error         // why another goroutine closed the connection, if it did
-	isKicked   atomic.Bool   // kicked != nil, readable without outMu
-	writeErr   error         // the writer's error, if it failed
-	writerDone chan struct{}
+	out        []byte         // encoded, not yet written; grows lazily
+	writing    bool           // a write goroutine is running
+	wake       chan struct{}  // capacity 1: wakes a lingering write goroutine
+	writers    sync.WaitGroup // the write goroutine, while it runs
+	closing    bool           // no more output is accepted; the writer flushes and exits
+	needRefill bool           // the session held messages back because out was full
+	kicked     error          // why another goroutine closed the connection, if it did
+	isKicked   atomic.Bool    // kicked != nil, readable without outMu
+	writeErr   error          // the writer's error, if it failed
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{
-		srv:        s,
-		nc:         nc,
-		wake:       make(chan struct{}, 1),
-		writerDone: make(chan struct{}),
+		srv:  s,
+		nc:   nc,
+		wake: make(chan struct{}, 1),
 	}
-	br := bufio.NewReaderSize(countingReader{nc, s}, readBufferSize)
-	c.pr = packet.NewReader(br, packet.V311, s.opts.MaxPacketSize)
+	c.cr = &countingReader{nc, s}
+	c.acquireReader(packet.V311)
 	return c
+}
+
+// acquireReader takes a read buffer from the pool.
+func (c *conn) acquireReader(v packet.Version) {
+	c.br = c.srv.readers.Get().(*bufio.Reader)
+	c.br.Reset(c.cr)
+	c.pr = packet.NewReader(c.br, v, c.srv.opts.MaxPacketSize)
+}
+
+// releaseReader returns the (empty) read buffer to the pool.
+func (c *conn) releaseReader() {
+	if c.br != nil {
+		c.br.Reset(nil)
+		c.srv.readers.Put(c.br)
+		c.br, c.pr = nil, nil
+	}
+}
+
+// setReadDeadline sets the read deadline and then reports a kick that raced with it: kick
+// sets the flag before its own deadline, so either this sees the flag or kick's deadline wins.
+func (c *conn) setReadDeadline(t time.Time) error {
+	c.nc.SetReadDeadline(t)
+	if c.isKicked.Load() {
+		return errShutdown // replaced by the kick's reason in finish
+	}
+	return nil
+}
+
+// errParked is returned by the read loop when the connection went idle and handed its
+// reading over to a fresh goroutine (see park): the connection is not over.
+var errParked = errors.New("parked") //nolint:gochecknoglobals // sentinel
+
+// awaitPacket returns once the first byte of the next packet is buffered, or the keepalive
+// deadline passes. A connection quiet for idleReadRelease is parked: it returns errParked.
+func (c *conn) awaitPacket() error {
+	now := time.Now()
+	var ka time.Time // zero: no keepalive
+	if c.keepAlive > 0 {
+		ka = now.Add(c.keepAlive)
+	}
+	short := now.Add(idleReadRelease)
+	if !ka.IsZero() && !ka.After(short) {
+		short = ka
+	}
+	if err := c.setReadDeadline(short); err != nil {
+		return err
+	}
+	_, err := c.br.Peek(1)
+	if err == nil {
+		return c.setReadDeadline(ka)
+	}
+	if !isTimeout(err) || c.isKicked.Load() {
+		return err
+	}
+	if short.Equal(ka) {
+		return errKeepAlive // [MQTT-3.1.2-24]
+	}
+	if err := c.setReadDeadline(ka); err != nil {
+		return err
+	}
+	c.releaseReader()
+	c.srv.wg.Add(1) // this goroutine is still counted, so this is no first Add
+	go c.park()
+	return errParked
+}
+
+// park waits, on a new goroutine with a small stack and without a read buffer, until an idle
+// connection has data again, then runs the read loop there. The goroutine that ran the loop
+// before has returned, and with it whatever stack a burst of work had grown: an idle
+// connection costs a 2 KB stack and its structs, nothing more.
+func (c *conn) park() {
+	defer c.srv.wg.Done()
+	_, err := waitReadable(c.nc) // without a descriptor, the Peek below blocks as usual
+	c.acquireReader(c.version)
+	if err == nil {
+		_, err = c.br.Peek(1)
+	}
+	if err == nil {
+		err = c.loop()
+		if err == errParked {
+			return
+		}
+	} else if isTimeout(err) && !c.isKicked.Load() {
+		err = errKeepAlive // [MQTT-3.1.2-24]
+	}
+	c.finish(err)
 }
 
 // countingReader counts bytes received for $SYS.
@@ -68,7 +161,7 @@ type countingReader struct {
 	s *Server
 }
 
-func (cr countingReader) Read(p []byte) (int, error) {
+func (cr *countingReader) Read(p []byte) (int, error) {
 	n, err := cr.r.Read(p)
 	cr.s.stats.bytesReceived.Add(uint64(n))
 	return n, err
@@ -77,15 +170,17 @@ func (cr countingReader) Read(p []byte) (int, error) {
 // serve runs the connection: it starts the writer, runs the read loop, then cleans up.
 func (c *conn) serve() {
 	defer c.srv.wg.Done()
-	c.srv.wg.Add(1)
-	go c.writeLoop()
-
-	err := c.readLoop()
-	c.finish(err)
+	err := c.readConnect()
+	if err == nil {
+		err = c.loop()
+	}
+	if err != errParked {
+		c.finish(err)
+	}
 }
 
-// readLoop reads CONNECT and then every packet until the connection ends, returning why.
-func (c *conn) readLoop() error {
+// readConnect reads and handles the CONNECT that must open the connection.
+func (c *conn) readConnect() error {
 	c.nc.SetReadDeadline(time.Now().Add(c.srv.opts.ConnectTimeout))
 	p, err := c.pr.Read()
 	if err != nil {
@@ -96,17 +191,22 @@ func (c *conn) readLoop() error {
 	if !ok {
 		return packet.ErrProtocol // [MQTT-3.1.0-1] the first packet must be CONNECT
 	}
-	if err := c.handleConnect(cp); err != nil {
-		return err
-	}
+	return c.handleConnect(cp)
+}
+
+// loop reads and handles packets until the connection ends or parks, and returns why.
+func (c *conn) loop() error {
 	for {
-		if c.keepAlive > 0 {
-			c.nc.SetReadDeadline(time.Now().Add(c.keepAlive))
-		} else {
-			c.nc.SetReadDeadline(time.Time{})
-		}
-		if c.isKicked.Load() {
-			return errShutdown // replaced by the kick's reason in finish
+		if c.br.Buffered() == 0 {
+			if err := c.awaitPacket(); err != nil {
+				return err
+			}
+		} else if c.keepAlive > 0 {
+			if err := c.setReadDeadline(time.Now().Add(c.keepAlive)); err != nil {
+				return err
+			}
+		} else if c.isKicked.Load() {
+			return errShutdown
 		}
 		p, err := c.pr.Read()
 		if err != nil {
@@ -180,8 +280,8 @@ func (c *conn) finish(err error) {
 		level("client disconnected", "client", c.info.ClientID, "remote", c.nc.RemoteAddr(), "reason", err)
 	}
 	c.closeOutput()
-	<-c.writerDone
 	c.nc.Close()
+	c.releaseReader()
 	c.srv.removeConn(c)
 	c.srv.stats.connections.Add(-1)
 }

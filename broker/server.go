@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"log/slog"
@@ -35,6 +36,8 @@ type Server struct {
 	inlineSeq atomic.Uint64
 	closed    bool
 
+	readers sync.Pool // *bufio.Reader of readBufferSize, lent to busy connections
+
 	ctx    context.Context // cancelled by Shutdown; parent of every goroutine's lifetime
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // every goroutine the server started
@@ -60,6 +63,7 @@ func New(opts Options) (*Server, error) {
 		cancel:    cancel,
 	}
 	s.retained.init()
+	s.readers.New = func() any { return bufio.NewReaderSize(nil, readBufferSize) }
 	if o.SysInterval > 0 {
 		s.wg.Add(1)
 		go s.sysLoop()

@@ -7,58 +7,96 @@ import (
 	"github.com/lonelyleaf/surgemq/mqtt/packet"
 )
 
-// maxIdleWriteBuffer is the largest write buffer kept after a write; a larger one, grown by a
-// burst, is dropped so an idle connection goes back to costing a few KB.
-const maxIdleWriteBuffer = 16 << 10
+const (
+	// maxIdleWriteBuffer is the largest write buffer kept between writes; a larger one, grown
+	// by a burst, is dropped so a quiet connection goes back to costing a few KB.
+	maxIdleWriteBuffer = 16 << 10
+	// writerLinger is how long a write goroutine waits for more output before it exits. An
+	// idle connection has no write goroutine; a busy one keeps the same goroutine.
+	writerLinger = 2 * time.Second
+	// kickedWriteTimeout is how long a connection that the server is closing may take to
+	// flush its last packets (e.g. a 5.0 DISCONNECT).
+	kickedWriteTimeout = time.Second
+)
 
-// kickedWriteTimeout is how long a connection that is being closed by the server may take to
-// flush its last packets (e.g. a 5.0 DISCONNECT).
-const kickedWriteTimeout = time.Second
+// Output path. Every goroutine that has something for this connection (its own read loop,
+// publishers' read loops, $SYS, in-process publishers) encodes it into c.out under c.outMu and
+// calls queuedLocked. One write goroutine, started on demand, swaps c.out for its spare buffer
+// and writes everything in one Write: batching falls out of it, because everything encoded
+// while a Write is in progress goes out in the next one. Producers never wait for the socket.
 
-// writeLoop writes whatever the connection has queued, in one Write per wake-up, until the
-// connection closes. Batching falls out of it: everything encoded while a Write was in
-// progress goes out in the next one.
+// queuedLocked makes sure a write goroutine will write c.out. Caller holds c.outMu.
+func (c *conn) queuedLocked() {
+	if c.writing {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+		return
+	}
+	c.writing = true
+	c.writers.Add(1)
+	c.srv.wg.Add(1) // the conn's own serve goroutine is still counted, so this is no first Add
+	go c.writeLoop()
+}
+
+// writeLoop writes c.out until the connection closes or stays quiet for writerLinger.
 func (c *conn) writeLoop() {
 	defer c.srv.wg.Done()
-	defer close(c.writerDone)
+	defer c.writers.Done()
 	var buf []byte
+	var idle *time.Timer
 	for {
-		<-c.wake
-		for {
-			c.outMu.Lock()
-			buf, c.out = c.out, buf[:0]
-			closing := c.closing
-			refill := c.needRefill && len(c.out) == 0
-			if refill {
+		c.outMu.Lock()
+		if len(c.out) == 0 {
+			if c.needRefill {
 				c.needRefill = false
-			}
-			c.outMu.Unlock()
-
-			if len(buf) == 0 {
-				if refill {
-					c.refill()
-					continue
-				}
-				if closing {
-					return
-				}
-				break
-			}
-			if err := c.write(buf); err != nil {
-				c.outMu.Lock()
-				c.writeErr = err
-				c.closing = true
-				c.out = nil
 				c.outMu.Unlock()
-				c.nc.Close() // the read loop ends with this error too
+				c.refill()
+				continue
+			}
+			if c.closing {
+				c.writing = false
+				c.outMu.Unlock()
 				return
 			}
-			if cap(buf) > maxIdleWriteBuffer {
-				buf = nil
+			c.outMu.Unlock()
+			if idle == nil {
+				idle = time.NewTimer(writerLinger)
+				defer idle.Stop()
+			} else {
+				idle.Reset(writerLinger)
 			}
-			if refill {
-				c.refill()
+			select {
+			case <-c.wake:
+				continue
+			case <-idle.C:
 			}
+			c.outMu.Lock()
+			if len(c.out) == 0 && !c.needRefill && !c.closing {
+				c.writing = false
+				c.out = nil // give the buffer back while idle
+				c.outMu.Unlock()
+				return
+			}
+			c.outMu.Unlock()
+			continue
+		}
+		buf, c.out = c.out, buf[:0]
+		c.outMu.Unlock()
+
+		if err := c.write(buf); err != nil {
+			c.outMu.Lock()
+			c.writeErr = err
+			c.closing = true
+			c.out = nil
+			c.writing = false
+			c.outMu.Unlock()
+			c.nc.Close() // the read loop ends with this error too
+			return
+		}
+		if cap(buf) > maxIdleWriteBuffer {
+			buf = nil
 		}
 	}
 }
@@ -74,34 +112,39 @@ func (c *conn) write(b []byte) error {
 	c.srv.stats.bytesSent.Add(uint64(n))
 	if err != nil && isTimeout(err) {
 		c.srv.stats.slowConsumers.Add(1)
+		c.srv.log.Warn("slow consumer disconnected", "client", c.info.ClientID, "remote", c.nc.RemoteAddr())
 		return errSlowConsumer
 	}
 	return err
+}
+
+// isTimeout reports whether err is a deadline expiry.
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
 }
 
 // refill lets the session move held-back messages into the now-drained output.
 func (c *conn) refill() {
 	if s := c.sess; s != nil {
 		s.mu.Lock()
-		s.fill()
+		if s.conn == c {
+			s.fill()
+		}
 		s.mu.Unlock()
 	}
 }
 
-// signal wakes the writer without blocking.
-func (c *conn) signal() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
-}
-
-// closeOutput stops accepting output; the writer flushes what is queued and returns.
+// closeOutput stops accepting output and waits until the write goroutine, if any, has
+// flushed what is queued (bounded by the write timeouts).
 func (c *conn) closeOutput() {
 	c.outMu.Lock()
 	c.closing = true
+	if c.writing || len(c.out) > 0 {
+		c.queuedLocked()
+	}
 	c.outMu.Unlock()
-	c.signal()
+	c.writers.Wait()
 }
 
 // outFull reports whether the output buffer is over its limit; if so the writer will call
@@ -126,6 +169,7 @@ func (c *conn) writeControl(p packet.Packet) bool {
 	out, err := p.Encode(c.out, c.version)
 	if err == nil {
 		c.out = out
+		c.queuedLocked()
 	}
 	c.outMu.Unlock()
 	if err != nil {
@@ -133,7 +177,6 @@ func (c *conn) writeControl(p packet.Packet) bool {
 		return false
 	}
 	c.srv.stats.packetsSent.Add(1)
-	c.signal()
 	return true
 }
 
@@ -147,10 +190,10 @@ func (c *conn) writeAck(kind packet.Type, id uint16, code byte) {
 	}
 	if out, err := a.Encode(c.out, c.version); err == nil {
 		c.out = out
+		c.queuedLocked()
 	}
 	c.outMu.Unlock()
 	c.srv.stats.packetsSent.Add(1)
-	c.signal()
 }
 
 // writePublish queues a PUBLISH of m. QoS 0 messages are refused (false) when the output is
@@ -173,6 +216,7 @@ func (c *conn) writePublish(m *Message, qos packet.QoS, id uint16, dup, retain b
 	out, err := p.Encode(c.out, c.version)
 	if err == nil {
 		c.out = out
+		c.queuedLocked()
 	}
 	c.outMu.Unlock()
 	if err != nil {
@@ -181,12 +225,5 @@ func (c *conn) writePublish(m *Message, qos packet.QoS, id uint16, dup, retain b
 	}
 	c.srv.stats.messagesSent.Add(1)
 	c.srv.stats.packetsSent.Add(1)
-	c.signal()
 	return true
-}
-
-// isTimeout reports whether err is a deadline expiry.
-func isTimeout(err error) bool {
-	var t interface{ Timeout() bool }
-	return errors.As(err, &t) && t.Timeout()
 }
