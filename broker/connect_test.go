@@ -118,4 +118,3 @@ func TestAuthorize(t *testing.T) {
 	p := r.read().(*packet.Publish)
 	require.Equal(t, "ok", p.Topic, "the refused publish was not delivered")
 }
-

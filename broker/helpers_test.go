@@ -1,9 +1,9 @@
 package broker
 
 import (
-	"errors"
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
