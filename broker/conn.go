@@ -43,6 +43,7 @@ type conn struct {
 	info      ClientInfo
 	sess      *session
 	keepAlive time.Duration
+	sendQuota int          // 5.0 Receive Maximum of the client; 0 means no limit of its own
 	will      *packet.Will // cleared by a normal DISCONNECT [MQTT-3.1.2-10]
 	route     router       // scratch space for routing this connection's publishes
 
@@ -107,7 +108,7 @@ func (c *conn) awaitPacket() error {
 	if c.keepAlive > 0 {
 		ka = now.Add(c.keepAlive)
 	}
-	short := now.Add(idleReadRelease)
+	short := now.Add(c.srv.idleAfter)
 	if !ka.IsZero() && !ka.After(short) {
 		short = ka
 	}
@@ -129,6 +130,7 @@ func (c *conn) awaitPacket() error {
 	}
 	c.releaseReader()
 	c.srv.wg.Add(1) // this goroutine is still counted, so this is no first Add
+	c.srv.stats.parked.Add(1)
 	go c.park()
 	return errParked
 }
@@ -140,6 +142,7 @@ func (c *conn) awaitPacket() error {
 func (c *conn) park() {
 	defer c.srv.wg.Done()
 	_, err := waitReadable(c.nc) // without a descriptor, the Peek below blocks as usual
+	c.srv.stats.parked.Add(-1)
 	c.acquireReader(c.version)
 	if err == nil {
 		_, err = c.br.Peek(1)

@@ -61,13 +61,30 @@ func (c *conn) handleConnect(p *packet.Connect) error {
 	}
 
 	ack := packet.Connack{}
-	if assigned && isV5(p.Version) {
-		ack.Properties = &packet.Properties{AssignedClientID: new(c.info.ClientID)}
+	if isV5(p.Version) {
+		ack.Properties = c.srv.connackProps()
+		if assigned {
+			ack.Properties.AssignedClientID = new(c.info.ClientID) // [MQTT-3.2.2-16]
+		}
+		if p.Properties != nil && p.Properties.ReceiveMaximum != nil {
+			c.sendQuota = int(*p.Properties.ReceiveMaximum) // [MQTT-3.3.4-9]
+		}
 	}
 	c.srv.attach(c, p.CleanStart, persistent, &ack)
 	c.srv.log.Debug("client connected", "client", c.info.ClientID, "remote", c.info.RemoteAddr,
 		"version", p.Version.String(), "clean", p.CleanStart, "keepalive", p.KeepAlive, "present", ack.SessionPresent)
 	return nil
+}
+
+// connackProps returns the 5.0 CONNACK properties that describe what this broker supports,
+// where it differs from the spec's defaults.
+func (s *Server) connackProps() *packet.Properties {
+	return &packet.Properties{
+		MaximumPacketSize:       new(uint32(s.opts.MaxPacketSize)),
+		SharedSubAvailable:      new(byte(0)), // not yet
+		SubscriptionIDAvailable: new(byte(0)), // not yet
+		TopicAliasMaximum:       nil,          // absent = 0: no topic aliases [MQTT-3.2.2-18]
+	}
 }
 
 // refuse answers CONNACK with code and returns the error that ends the connection

@@ -47,6 +47,12 @@ func startBroker(t testing.TB, opts Options) *testBroker {
 	}
 	s, err := New(opts)
 	require.NoError(t, err)
+	return serveTest(t, s)
+}
+
+// serveTest serves s on 127.0.0.1:0 and shuts it down when the test ends.
+func serveTest(t testing.TB, s *Server) *testBroker {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	done := make(chan error, 1)

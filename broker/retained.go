@@ -1,6 +1,8 @@
 package broker
 
 import (
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/lonelyleaf/surgemq/mqtt/topic"
@@ -25,8 +27,8 @@ func (r *retainedStore) set(m *Message) {
 	r.msgs[m.Topic] = m
 }
 
-// match calls fn for every retained message whose topic matches filter. fn runs without the
-// store's lock held, so it may deliver freely.
+// match calls fn for every retained message whose topic matches filter, in topic order. fn
+// runs without the store's lock held, so it may deliver freely.
 func (r *retainedStore) match(filter string, fn func(*Message)) {
 	var hits []*Message
 	r.mu.RLock()
@@ -36,6 +38,7 @@ func (r *retainedStore) match(filter string, fn func(*Message)) {
 		}
 	}
 	r.mu.RUnlock()
+	slices.SortFunc(hits, func(a, b *Message) int { return strings.Compare(a.Topic, b.Topic) })
 	for _, m := range hits {
 		fn(m)
 	}

@@ -36,7 +36,8 @@ type Server struct {
 	inlineSeq atomic.Uint64
 	closed    bool
 
-	readers sync.Pool // *bufio.Reader of readBufferSize, lent to busy connections
+	readers   sync.Pool     // *bufio.Reader of readBufferSize, lent to busy connections
+	idleAfter time.Duration // quiet time after which a connection parks (idleReadRelease)
 
 	ctx    context.Context // cancelled by Shutdown; parent of every goroutine's lifetime
 	cancel context.CancelFunc
@@ -59,6 +60,7 @@ func New(opts Options) (*Server, error) {
 		conns:     make(map[*conn]struct{}),
 		listeners: make(map[net.Listener]struct{}),
 		inlines:   make(map[*session]struct{}),
+		idleAfter: idleReadRelease,
 		ctx:       ctx,
 		cancel:    cancel,
 	}

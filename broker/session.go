@@ -87,11 +87,20 @@ func (s *session) deliver(m *Message, qos packet.QoS, retain bool) {
 		}
 		return
 	}
-	if c != nil && s.qlen() == 0 && len(s.inflight) < s.srv.opts.MaxInflight && !c.outFull() {
+	if c != nil && s.qlen() == 0 && len(s.inflight) < s.window(c) && !c.outFull() {
 		s.send(c, m, qos, retain)
 		return
 	}
 	s.enqueue(m, qos, retain)
+}
+
+// window is the number of QoS 1/2 messages that may be in flight to c: the broker's limit, or
+// the client's smaller 5.0 Receive Maximum.
+func (s *session) window(c *conn) int {
+	if c.sendQuota > 0 && c.sendQuota < s.srv.opts.MaxInflight {
+		return c.sendQuota
+	}
+	return s.srv.opts.MaxInflight
 }
 
 // send assigns a packet id, records m as in flight and writes it. Caller holds s.mu.
@@ -175,7 +184,7 @@ func (s *session) fill() {
 	}
 	for s.qlen() > 0 {
 		p := s.queue[s.qhead]
-		if p.qos > 0 && len(s.inflight) >= s.srv.opts.MaxInflight || c.outFull() {
+		if p.qos > 0 && len(s.inflight) >= s.window(c) || c.outFull() {
 			return
 		}
 		s.dequeue()

@@ -20,6 +20,7 @@ type stats struct {
 	noSubscribers    atomic.Uint64 // publishes that matched nobody
 	queued           atomic.Int64  // messages waiting in session queues
 	slowConsumers    atomic.Uint64 // connections closed because writes timed out
+	parked           atomic.Int64  // idle connections waiting without a read buffer
 }
 
 // noteMaxClients raises clientsMaximum to the current number of connected clients.
