@@ -44,6 +44,8 @@ type conn struct {
 	sess      *session
 	keepAlive time.Duration
 	sendQuota int          // 5.0 Receive Maximum of the client; 0 means no limit of its own
+	held      []heldAck    // acknowledgements waiting for the store to sync
+	expiry    uint32       // session expiry requested in CONNECT
 	will      *packet.Will // cleared by a normal DISCONNECT [MQTT-3.1.2-10]
 	route     router       // scratch space for routing this connection's publishes
 
@@ -187,7 +189,7 @@ func (c *conn) readConnect() error {
 	c.nc.SetReadDeadline(time.Now().Add(c.srv.opts.ConnectTimeout))
 	p, err := c.pr.Read()
 	if err != nil {
-		c.connectFailed(err)
+		c.connectFailed(p, err)
 		return err
 	}
 	cp, ok := p.(*packet.Connect)
@@ -201,6 +203,9 @@ func (c *conn) readConnect() error {
 func (c *conn) loop() error {
 	for {
 		if c.br.Buffered() == 0 {
+			if err := c.releaseAcks(); err != nil {
+				return err
+			}
 			if err := c.awaitPacket(); err != nil {
 				return err
 			}
@@ -306,10 +311,16 @@ func disconnectCode(err error) (byte, bool) {
 }
 
 // connectFailed answers a CONNECT that could not be decoded where the spec asks for a CONNACK.
-func (c *conn) connectFailed(err error) {
-	if errors.Is(err, packet.ErrUnsupportedVersion) {
+// The codec returns the partly decoded CONNECT when it got as far as the protocol level.
+func (c *conn) connectFailed(p packet.Packet, err error) {
+	var code packet.Code
+	switch cp, _ := p.(*packet.Connect); {
+	case errors.Is(err, packet.ErrUnsupportedVersion):
 		// [MQTT-3.1.2-2] The level is unknown, so answer in the 3.1.1 form every version reads.
 		c.writeControl(&packet.Connack{ReasonCode: packet.ConnRefusedVersion})
+	case cp != nil && cp.Version == packet.V5 && errors.As(err, &code):
+		c.version = packet.V5 // [MQTT-4.13.1-1] a 5.0 client hears why
+		c.writeControl(&packet.Connack{ReasonCode: code.Value})
 	}
 	c.srv.log.Debug("connect failed", "remote", c.nc.RemoteAddr(), "err", err)
 }

@@ -42,7 +42,7 @@ func (c *conn) handleConnect(p *packet.Connect) error {
 			if !errors.As(err, &code) {
 				code = packet.ErrNotAuthorized
 			}
-			c.srv.log.Info("connection refused", "client", c.info.ClientID, "remote", c.info.RemoteAddr, "reason", err)
+			c.srv.log.Debug("authentication failed", "client", c.info.ClientID, "err", err)
 			return c.refuse(code)
 		}
 	}
@@ -50,11 +50,16 @@ func (c *conn) handleConnect(p *packet.Connect) error {
 		return c.refuse(packet.ErrServerUnavailable)
 	}
 
-	persistent := !p.CleanStart
+	persistent, expiry := !p.CleanStart, uint32(0xFFFFFFFF)
 	if isV5(p.Version) {
 		// 5.0: the session outlives the connection only with a session expiry [MQTT-3.1.2-23].
-		persistent = p.Properties != nil && p.Properties.SessionExpiry != nil && *p.Properties.SessionExpiry > 0
+		expiry = 0
+		if p.Properties != nil && p.Properties.SessionExpiry != nil {
+			expiry = *p.Properties.SessionExpiry
+		}
+		persistent = expiry > 0
 	}
+	c.expiry = expiry
 	c.will = p.Will
 	if p.KeepAlive > 0 {
 		c.keepAlive = time.Duration(p.KeepAlive) * 1500 * time.Millisecond // [MQTT-3.1.2-24]
@@ -90,6 +95,8 @@ func (s *Server) connackProps() *packet.Properties {
 // refuse answers CONNACK with code and returns the error that ends the connection
 // [MQTT-3.2.2-5]: the session is neither created nor changed.
 func (c *conn) refuse(code packet.Code) error {
+	c.srv.log.Info("connection refused", "client", c.info.ClientID, "remote", c.nc.RemoteAddr(),
+		"version", c.version.String(), "reason", code.Reason)
 	c.writeControl(&packet.Connack{ReasonCode: packet.ConnackCode(code, c.version)})
 	return code
 }
@@ -123,7 +130,11 @@ func (s *Server) attach(c *conn, clean, persistent bool, ack *packet.Connack) {
 	}
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
-	sess.persistent = persistent
+	sess.persistent, sess.expiry = persistent, c.expiry
+	if s.persist.on(sess) {
+		s.persist.saveSession(sess)
+		sess.stored = true
+	}
 	ack.SessionPresent = old != nil // [MQTT-3.2.2-2] [MQTT-3.2.2-3]
 	c.writeControl(ack)
 	c.sess = sess
@@ -148,6 +159,7 @@ func (s *Server) detach(c *conn) {
 		return // taken over: the session belongs to the new connection now
 	}
 	sess.conn = nil
+	s.persist.disconnected(sess)
 	if !sess.persistent {
 		sess.discard()
 		if s.sessions[sess.id] == sess {

@@ -20,6 +20,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if dir := os.Getenv(crashChildEnv); dir != "" {
+		os.Exit(runCrashChild(dir)) // a broker for TestCrashRecovery to kill
+	}
 	goleak.VerifyTestMain(m)
 }
 
@@ -153,9 +156,12 @@ type rawClient struct {
 }
 
 // dialRaw opens a TCP connection to the broker.
-func (b *testBroker) dialRaw(t testing.TB) *rawClient {
+func (b *testBroker) dialRaw(t testing.TB) *rawClient { return dialRawAddr(t, b.addr) }
+
+// dialRawAddr opens a TCP connection to the broker at addr.
+func dialRawAddr(t testing.TB, addr string) *rawClient {
 	t.Helper()
-	nc, err := net.DialTimeout("tcp", b.addr, waitTimeout)
+	nc, err := net.DialTimeout("tcp", addr, waitTimeout)
 	require.NoError(t, err)
 	t.Cleanup(func() { nc.Close() })
 	return &rawClient{t: t, nc: nc, v: packet.V311, pr: packet.NewReader(bufio.NewReader(nc), packet.V311, 0)}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/lonelyleaf/surgemq/broker/store"
 )
 
 // Defaults for the zero values of Options.
@@ -51,6 +53,10 @@ type Options struct {
 	// SysInterval is how often the $SYS topics are published. Zero means DefaultSysInterval;
 	// negative disables $SYS.
 	SysInterval time.Duration
+	// Persistence keeps persistent sessions, their queued and in-flight messages and the
+	// retained messages on disk, so they survive restarts, crashes and power loss. Nil keeps
+	// everything in memory.
+	Persistence *store.Options
 	// Authenticator decides whether a CONNECT is accepted. Nil accepts everyone.
 	Authenticator Authenticator
 	// Authorizer decides whether a client may publish or subscribe. Nil allows everything.

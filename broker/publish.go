@@ -24,7 +24,7 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 		if allowed {
 			c.srv.publish(m, c.sess, &c.route)
 		}
-		c.writeAck(packet.PUBACK, p.PacketID, ackCode(allowed)) // [MQTT-4.3.2-2]
+		return c.ack(packet.PUBACK, p.PacketID, ackCode(allowed)) // [MQTT-4.3.2-2]
 	case packet.QoS2:
 		// Method A of [MQTT-4.3.3-2]: deliver on PUBLISH, remember the id until PUBREL so a
 		// resent PUBLISH (DUP) is not delivered twice.
@@ -36,12 +36,13 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 				s.inQoS2 = make(map[uint16]struct{})
 			}
 			s.inQoS2[p.PacketID] = struct{}{}
+			c.srv.persist.inbound(s, p.PacketID, true)
 		}
 		s.mu.Unlock()
 		if !seen && allowed {
 			c.srv.publish(m, c.sess, &c.route)
 		}
-		c.writeAck(packet.PUBREC, p.PacketID, ackCode(allowed))
+		return c.ack(packet.PUBREC, p.PacketID, ackCode(allowed))
 	}
 	return nil
 }
@@ -96,7 +97,10 @@ func (c *conn) handleAck(a *packet.Ack) error {
 	case packet.PUBREL:
 		s.mu.Lock()
 		_, ok := s.inQoS2[a.PacketID]
-		delete(s.inQoS2, a.PacketID)
+		if ok {
+			delete(s.inQoS2, a.PacketID)
+			c.srv.persist.inbound(s, a.PacketID, false)
+		}
 		s.mu.Unlock()
 		code := packet.CodeSuccess
 		if !ok {
@@ -122,7 +126,8 @@ type target struct {
 // publishing session (nil for the broker itself); r is the caller's scratch space.
 func (s *Server) publish(m *Message, from *session, r *router) {
 	if m.Retain {
-		s.retained.set(m) // [MQTT-3.3.1-5], an empty payload clears [MQTT-3.3.1-10]
+		s.persist.retained(m) // first: it stores m once, before m is shared
+		s.retained.set(m)     // [MQTT-3.3.1-5], an empty payload clears [MQTT-3.3.1-10]
 	}
 	r.targets = r.targets[:0]
 	dedup := false

@@ -25,6 +25,7 @@ type Server struct {
 	start time.Time
 
 	subs     *topic.Tree[*session, subscription]
+	persist  *persist // nil when persistence is off
 	retained retainedStore
 	stats    stats
 
@@ -65,6 +66,12 @@ func New(opts Options) (*Server, error) {
 		cancel:    cancel,
 	}
 	s.retained.init()
+	if o.Persistence != nil {
+		if err := s.openStore(*o.Persistence); err != nil {
+			cancel()
+			return nil, err
+		}
+	}
 	s.readers.New = func() any { return bufio.NewReaderSize(nil, readBufferSize) }
 	if o.SysInterval > 0 {
 		s.wg.Add(1)
@@ -203,6 +210,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
+		if s.persist != nil {
+			return s.persist.st.Close()
+		}
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

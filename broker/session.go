@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/lonelyleaf/surgemq/broker/store"
 	"github.com/lonelyleaf/surgemq/mqtt/packet"
 )
 
@@ -16,6 +17,9 @@ type Message struct {
 	QoS        packet.QoS
 	Retain     bool
 	Properties *packet.Properties // 5.0 properties forwarded to subscribers; nil for none.
+
+	sid  store.MsgID // id in the durable store, 0 if not stored
+	lazy bool        // restored from disk without its payload: read it back before sending
 }
 
 // subscription is what the tree stores for one (filter, session) pair.
@@ -45,7 +49,9 @@ type pending struct {
 type session struct {
 	srv        *Server
 	id         string
-	persistent bool // survives the connection (3.x clean session 0, 5.0 session expiry > 0)
+	persistent bool   // survives the connection (3.x clean session 0, 5.0 session expiry > 0)
+	expiry     uint32 // 5.0 session expiry interval; 0xFFFFFFFF (never) for 3.x persistent sessions
+	stored     bool   // written to the durable store: delete it there when discarded
 
 	mu       sync.Mutex
 	conn     *conn                   // nil while offline
@@ -83,15 +89,27 @@ func (s *session) deliver(m *Message, qos packet.QoS, retain bool) {
 				s.srv.stats.dropped.Add(1)
 			}
 		case s.srv.opts.QueueQoS0 && s.persistent:
-			s.enqueue(m, qos, retain)
+			if s.queueFull(m) {
+				s.srv.stats.dropped.Add(1)
+				return
+			}
+			s.enqueue(m, qos, retain) // in memory only: QoS 0 is never written to disk
 		}
 		return
 	}
 	if c != nil && s.qlen() == 0 && len(s.inflight) < s.window(c) && !c.outFull() {
-		s.send(c, m, qos, retain)
+		if s.srv.persist.enqueue(s, m, qos, retain) {
+			s.send(c, m, qos, retain)
+		}
 		return
 	}
-	s.enqueue(m, qos, retain)
+	if s.queueFull(m) {
+		s.srv.stats.dropped.Add(1)
+		return
+	}
+	if s.srv.persist.enqueue(s, m, qos, retain) {
+		s.enqueue(m, qos, retain)
+	}
 }
 
 // window is the number of QoS 1/2 messages that may be in flight to c: the broker's limit, or
@@ -113,7 +131,10 @@ func (s *session) send(c *conn, m *Message, qos packet.QoS, retain bool) {
 	}
 	id := s.allocID()
 	s.inflight = append(s.inflight, inflight{id: id, msg: m, qos: qos, retain: retain})
-	c.writePublish(m, qos, id, false, retain)
+	s.srv.persist.inflight(s, m, id, false)
+	if m = s.srv.persist.load(m); m != nil {
+		c.writePublish(m, qos, id, false, retain)
+	}
 }
 
 // allocID returns a packet id not used by any in-flight message [MQTT-2.3.1-4]. The window is
@@ -140,14 +161,15 @@ func (s *session) findInflight(id uint16) int {
 	return -1
 }
 
-// enqueue appends to the session queue within its limits, else counts a drop. Caller holds s.mu.
-func (s *session) enqueue(m *Message, qos packet.QoS, retain bool) {
+// queueFull reports whether m would exceed the session queue's limits. Caller holds s.mu.
+func (s *session) queueFull(m *Message) bool {
 	o := &s.srv.opts
-	if o.MaxQueuedMessages > 0 && s.qlen() >= o.MaxQueuedMessages ||
-		o.MaxQueuedBytes > 0 && s.qbytes+int64(len(m.Payload)) > o.MaxQueuedBytes {
-		s.srv.stats.dropped.Add(1)
-		return
-	}
+	return o.MaxQueuedMessages > 0 && s.qlen() >= o.MaxQueuedMessages ||
+		o.MaxQueuedBytes > 0 && s.qbytes+int64(len(m.Payload)) > o.MaxQueuedBytes
+}
+
+// enqueue appends to the session queue; the caller checked queueFull. Caller holds s.mu.
+func (s *session) enqueue(m *Message, qos packet.QoS, retain bool) {
 	if s.qhead > 0 && s.qhead == len(s.queue) {
 		s.queue, s.qhead = s.queue[:0], 0
 	}
@@ -199,8 +221,8 @@ func (s *session) resume(c *conn) {
 		f := &s.inflight[i]
 		if f.released {
 			c.writeAck(packet.PUBREL, f.id, 0)
-		} else {
-			c.writePublish(f.msg, f.qos, f.id, true, f.retain) // [MQTT-3.3.1-1] DUP on resend
+		} else if m := s.srv.persist.load(f.msg); m != nil {
+			c.writePublish(m, f.qos, f.id, true, f.retain) // [MQTT-3.3.1-1] DUP on resend
 		}
 	}
 	s.fill()
@@ -219,6 +241,7 @@ func (s *session) acked(id uint16, kind packet.Type) {
 		return // wrong ack for this id; ignore as Mosquitto does
 	}
 	s.inflight = slices.Delete(s.inflight, i, i+1)
+	s.srv.persist.done(s, f.msg)
 	s.fill()
 }
 
@@ -232,7 +255,7 @@ func (s *session) received(id uint16) bool {
 		return false
 	}
 	s.inflight[i].released = true
-	s.inflight[i].msg = nil // only the packet id matters from here on
+	s.srv.persist.inflight(s, s.inflight[i].msg, id, true)
 	return true
 }
 
@@ -260,6 +283,10 @@ func (s *session) removeSub(filter string) bool {
 // discard removes every subscription and drops queued and in-flight messages: the session is
 // being thrown away (clean session, or replaced by a clean start). Caller holds s.mu.
 func (s *session) discard() {
+	if s.stored {
+		s.srv.persist.deleteSession(s.id)
+		s.stored = false
+	}
 	for f := range s.subs {
 		s.srv.subs.Remove(f, s)
 	}

@@ -29,7 +29,11 @@ func (c *conn) handleSubscribe(p *packet.Subscribe) error {
 		}
 		codes[i] = code
 	}
+	c.srv.persist.saveSession(s)
 	s.mu.Unlock()
+	if err := c.srv.persist.sync(); err != nil { // subscriptions are durable before SUBACK
+		return packet.ErrUnspecified
+	}
 
 	c.writeControl(&packet.Suback{PacketID: p.PacketID, ReasonCodes: codes}) // [MQTT-3.8.4-1]
 	for _, g := range granted {
@@ -78,6 +82,7 @@ func (c *conn) handleUnsubscribe(p *packet.Unsubscribe) error {
 			codes[i] = packet.CodeNoSubscriptionExisted
 		}
 	}
+	c.srv.persist.saveSession(s)
 	s.mu.Unlock()
 	c.writeControl(&packet.Unsuback{PacketID: p.PacketID, ReasonCodes: codes})
 	return nil
