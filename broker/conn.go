@@ -246,6 +246,9 @@ func (c *conn) handle(p packet.Packet) error {
 		c.writeControl(&packet.Pingresp{}) // [MQTT-3.12.4-1]
 		return nil
 	case *packet.Disconnect:
+		if err := c.updateExpiry(p); err != nil {
+			return err
+		}
 		if isV5(c.version) && p.ReasonCode == packet.CodeDisconnectWithWill {
 			return errClientDisconnectWithWill
 		}
@@ -261,6 +264,23 @@ func (c *conn) handle(p packet.Packet) error {
 }
 
 var errClientDisconnectWithWill = errors.New("client disconnected with will") //nolint:gochecknoglobals // sentinel
+
+// updateExpiry applies a 5.0 DISCONNECT's Session Expiry Interval to the session.
+func (c *conn) updateExpiry(p *packet.Disconnect) error {
+	if p.Properties == nil || p.Properties.SessionExpiry == nil {
+		return nil
+	}
+	e := *p.Properties.SessionExpiry
+	if c.expiry == 0 && e != 0 {
+		return packet.ErrProtocol // [MQTT-3.14.2-2]
+	}
+	s := c.sess
+	s.mu.Lock()
+	s.expiry, s.persistent = e, e > 0
+	c.srv.persist.saveSession(s)
+	s.mu.Unlock()
+	return nil
+}
 
 // finish ends the connection: publishes the will if the end was abnormal, detaches the
 // session, lets the writer flush what it has, and closes the socket.

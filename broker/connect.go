@@ -111,6 +111,7 @@ func (s *Server) attach(c *conn, clean, persistent bool, ack *packet.Connack) {
 	old := s.sessions[id]
 	if old != nil {
 		old.mu.Lock()
+		old.stopExpiry()
 		if oc := old.conn; oc != nil {
 			old.conn = nil
 			oc.kick(errTakenOver) // [MQTT-3.1.4-2]
@@ -165,7 +166,36 @@ func (s *Server) detach(c *conn) {
 		if s.sessions[sess.id] == sess {
 			delete(s.sessions, sess.id)
 		}
+		return
 	}
+	s.scheduleExpiry(sess, time.Duration(sess.expiry)*time.Second)
+}
+
+// neverExpires is the 5.0 session expiry interval that means "never" [MQTT-3.1.2-11]; 3.x
+// persistent sessions have it too.
+const neverExpires = 0xFFFFFFFF
+
+// scheduleExpiry arranges for an offline session to be discarded after d [MQTT-4.1.0-2].
+// Caller holds s.mu and sess.mu.
+func (s *Server) scheduleExpiry(sess *session, d time.Duration) {
+	if sess.expiry == neverExpires || s.closed {
+		return
+	}
+	sess.expireTimer = time.AfterFunc(d, func() { s.expire(sess) })
+}
+
+// expire discards a session whose expiry interval ran out while it was offline.
+func (s *Server) expire(sess *session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	if s.closed || sess.conn != nil || s.sessions[sess.id] != sess {
+		return
+	}
+	s.log.Debug("session expired", "client", sess.id)
+	sess.discard()
+	delete(s.sessions, sess.id)
 }
 
 // newClientID returns a server-assigned client id, unique with overwhelming probability.

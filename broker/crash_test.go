@@ -222,3 +222,50 @@ func drain(t *testing.T, addr string, round int, seen map[string]int, held map[u
 		}
 	}
 }
+
+// Truncated and garbled store files never stop the broker from starting; what survives is
+// served.
+func TestCorruptStoreStarts(t *testing.T) {
+	dir := t.TempDir()
+	opts := func() Options {
+		return Options{SysInterval: -1, Persistence: &store.Options{Dir: dir}}
+	}
+	b := startBroker(t, opts())
+	pub := b.connect(t, b.pahoOpts("pub"))
+	for i := range 50 {
+		wait(t, pub.Publish(fmt.Sprintf("keep/%d", i), 1, true, "v"))
+	}
+	pub.Disconnect(100)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	require.NoError(t, b.Shutdown(ctx))
+
+	files, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var segs []string
+	for _, f := range files {
+		if strings.HasSuffix(f.Name(), ".log") {
+			segs = append(segs, dir+string(os.PathSeparator)+f.Name())
+		}
+	}
+	require.NotEmpty(t, segs)
+	last := segs[len(segs)-1]
+	data, err := os.ReadFile(last)
+	require.NoError(t, err)
+	// Garble the middle and tear the tail.
+	for i := len(data) / 2; i < len(data)/2+16 && i < len(data); i++ {
+		data[i] ^= 0xA5
+	}
+	require.NoError(t, os.WriteFile(last, data[:len(data)-7], 0o600))
+
+	b2 := startBroker(t, opts())
+	n := b2.Stats().Retained
+	require.Greater(t, n, 0, "the intact part is restored")
+	require.Less(t, n, 50, "the damaged part is dropped")
+	c := b2.connect(t, b2.pahoOpts("after"))
+	in := newInbox()
+	subscribe(t, c, "keep/#", 1, in)
+	for range n {
+		require.Equal(t, "v", string(in.next(t).Payload()))
+	}
+}

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,7 +25,18 @@ type persist struct {
 	st      *store.Store
 	always  bool // fsync before acknowledging (store.FsyncAlways)
 	srv     *Server
-	refused atomic.Uint64 // store writes refused (disk limit, I/O error)
+	refused   atomic.Uint64 // store writes refused (disk limit, I/O error)
+	closeOnce sync.Once
+}
+
+// close closes the store once; later calls return nil.
+func (p *persist) close() error {
+	if p == nil {
+		return nil
+	}
+	var err error
+	p.closeOnce.Do(func() { err = p.st.Close() })
+	return err
 }
 
 // on reports whether sess's state is kept on disk.

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/lonelyleaf/surgemq/broker/store"
 	"github.com/lonelyleaf/surgemq/mqtt/packet"
@@ -55,6 +56,19 @@ func (s *Server) openStore(o store.Options) error {
 			sess.inQoS2[id] = struct{}{}
 		}
 		s.sessions[sess.id] = sess
+		if sess.expiry != neverExpires {
+			gone := ss.DisconnectedAt
+			if gone == 0 {
+				gone = time.Now().Unix() // connected when the broker stopped: offline from now
+			}
+			left := time.Until(time.Unix(gone+int64(sess.expiry), 0))
+			if left <= 0 {
+				sess.discard()
+				delete(s.sessions, sess.id)
+				continue
+			}
+			s.scheduleExpiry(sess, left)
+		}
 	}
 	for topicName, id := range state.Retained {
 		sm, err := st.Message(id)

@@ -199,6 +199,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		for c := range s.conns {
 			c.shutdown()
 		}
+		for _, sess := range s.sessions {
+			sess.mu.Lock()
+			sess.stopExpiry()
+			sess.mu.Unlock()
+		}
 	}
 	s.mu.Unlock()
 	s.closeInline()
@@ -210,10 +215,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
-		if s.persist != nil {
-			return s.persist.st.Close()
-		}
-		return nil
+		return s.persist.close()
 	case <-ctx.Done():
 		return ctx.Err()
 	}

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/lonelyleaf/surgemq/broker/store"
 	"github.com/lonelyleaf/surgemq/mqtt/packet"
@@ -64,7 +65,16 @@ type session struct {
 	nextID   uint16
 	inQoS2   map[uint16]struct{} // incoming QoS 2 ids delivered, awaiting PUBREL [MQTT-4.3.3-2]
 
-	inline *inlineSub // in-process subscriber instead of a connection
+	inline      *inlineSub  // in-process subscriber instead of a connection
+	expireTimer *time.Timer // runs while a session with a finite expiry is offline
+}
+
+// stopExpiry cancels a pending expiry. Caller holds s.mu.
+func (s *session) stopExpiry() {
+	if s.expireTimer != nil {
+		s.expireTimer.Stop()
+		s.expireTimer = nil
+	}
 }
 
 func newSession(srv *Server, id string, persistent bool) *session {

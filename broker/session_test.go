@@ -2,6 +2,7 @@ package broker
 
 import (
 	"fmt"
+	"time"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -146,4 +147,35 @@ func TestSessionTakeover(t *testing.T) {
 	wait(t, watcher.Publish("t", 1, false, "to-second"))
 	p := second.read().(*packet.Publish)
 	require.Equal(t, "to-second", string(p.Payload), "subscriptions moved with the session")
+}
+
+// A 5.0 session with a finite expiry interval is discarded that long after its client left
+// [MQTT-4.1.0-2]; a DISCONNECT can change the interval.
+func TestSessionExpiry(t *testing.T) {
+	b := startBroker(t, Options{})
+	connect := func(id string, expiry uint32) *rawClient {
+		r := b.dialRaw(t)
+		r.connect(&packet.Connect{Version: packet.V5, ClientID: id, CleanStart: false,
+			Properties: &packet.Properties{SessionExpiry: new(expiry)}})
+		return r
+	}
+	r := connect("short", 1)
+	r.send(&packet.Disconnect{})
+	r.expectClosed()
+	r = connect("changed", 3600)
+	r.send(&packet.Disconnect{Properties: &packet.Properties{SessionExpiry: new(uint32(1))}})
+	r.expectClosed()
+	r = connect("long", 3600)
+	r.send(&packet.Disconnect{})
+	r.expectClosed()
+	require.Equal(t, 3, b.Stats().Sessions)
+	require.Eventually(t, func() bool { return b.Stats().Sessions == 1 }, waitTimeout, 10*time.Millisecond)
+
+	r = b.dialRaw(t)
+	ack := r.connect(&packet.Connect{Version: packet.V5, ClientID: "long", CleanStart: false,
+		Properties: &packet.Properties{SessionExpiry: new(uint32(3600))}})
+	require.True(t, ack.SessionPresent, "the unexpired session is still there")
+	r = b.dialRaw(t)
+	ack = r.connect(&packet.Connect{Version: packet.V5, ClientID: "short", CleanStart: false})
+	require.False(t, ack.SessionPresent, "the expired one is gone")
 }
