@@ -22,9 +22,9 @@ const maxHeldAcks = 256
 // Every store call for a session is made under that session's lock, so the log's order is
 // the session's order.
 type persist struct {
-	st      *store.Store
-	always  bool // fsync before acknowledging (store.FsyncAlways)
-	srv     *Server
+	st        *store.Store
+	always    bool // fsync before acknowledging (store.FsyncAlways)
+	srv       *Server
 	refused   atomic.Uint64 // store writes refused (disk limit, I/O error)
 	closeOnce sync.Once
 }

@@ -2,8 +2,8 @@ package broker
 
 import (
 	"fmt"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
