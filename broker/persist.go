@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,12 +43,11 @@ func (p *persist) close() error {
 // on reports whether sess's state is kept on disk.
 func (p *persist) on(sess *session) bool { return p != nil && sess.persistent && sess.inline == nil }
 
-// fail counts and logs a refused store write; the message concerned is dropped.
+// fail counts and logs a refused store write.
 func (p *persist) fail(what string, err error) {
 	if p.refused.Add(1)%1000 == 1 { // log the first and every thousandth
-		p.srv.log.Error("persistence: write refused; message dropped", "op", what, "err", err, "refused", p.refused.Load())
+		p.srv.log.Error("persistence: store write refused", "op", what, "err", err, "refused", p.refused.Load())
 	}
-	p.srv.stats.dropped.Add(1)
 }
 
 // message stores m once and returns its id, or 0 if the store refused it. Only the goroutine
@@ -66,7 +66,7 @@ func (p *persist) message(m *Message) store.MsgID {
 }
 
 // enqueue records that sess holds m (queued or about to be sent). It reports false when the
-// store refused, and the caller drops the message.
+// store refused (disk full), and the caller drops and counts the message.
 func (p *persist) enqueue(sess *session, m *Message, qos packet.QoS, retain bool) bool {
 	if !p.on(sess) || qos == 0 {
 		return true
@@ -75,7 +75,8 @@ func (p *persist) enqueue(sess *session, m *Message, qos packet.QoS, retain bool
 	if id == 0 {
 		return false
 	}
-	if err := p.st.Enqueue(sess.id, store.Queued{Msg: id, QoS: byte(qos), Retain: retain}); err != nil {
+	err := p.st.Enqueue(sess.id, store.Queued{Msg: id, QoS: byte(qos), Retain: retain})
+	if err != nil && !errors.Is(err, store.ErrExists) { // exists: e.g. one retained message twice
 		p.fail("enqueue", err)
 		return false
 	}
@@ -85,7 +86,7 @@ func (p *persist) enqueue(sess *session, m *Message, qos packet.QoS, retain bool
 // inflight records the packet id assigned to m for sess, or that its PUBREL was sent.
 func (p *persist) inflight(sess *session, m *Message, pid uint16, released bool) {
 	if p.on(sess) && m.sid != 0 {
-		if err := p.st.SetInflight(sess.id, m.sid, pid, released); err != nil {
+		if err := p.st.SetInflight(sess.id, m.sid, pid, released); err != nil && !errors.Is(err, store.ErrNotFound) {
 			p.fail("set in-flight", err)
 		}
 	}
@@ -94,7 +95,8 @@ func (p *persist) inflight(sess *session, m *Message, pid uint16, released bool)
 // done records that sess no longer holds m (acknowledged).
 func (p *persist) done(sess *session, m *Message) {
 	if p.on(sess) && m.sid != 0 {
-		if err := p.st.Dequeue(sess.id, m.sid); err != nil {
+		// Not found: sent while the session was not yet persistent.
+		if err := p.st.Dequeue(sess.id, m.sid); err != nil && !errors.Is(err, store.ErrNotFound) {
 			p.fail("dequeue", err)
 		}
 	}
@@ -111,7 +113,7 @@ func (p *persist) inbound(sess *session, pid uint16, add bool) {
 	} else {
 		err = p.st.RemoveInbound(sess.id, pid)
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrExists) {
 		p.fail("inbound qos 2", err)
 	}
 }

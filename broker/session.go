@@ -110,6 +110,8 @@ func (s *session) deliver(m *Message, qos packet.QoS, retain bool) {
 	if c != nil && s.qlen() == 0 && len(s.inflight) < s.window(c) && !c.outFull() {
 		if s.srv.persist.enqueue(s, m, qos, retain) {
 			s.send(c, m, qos, retain)
+		} else {
+			s.srv.stats.dropped.Add(1)
 		}
 		return
 	}
@@ -119,6 +121,8 @@ func (s *session) deliver(m *Message, qos packet.QoS, retain bool) {
 	}
 	if s.srv.persist.enqueue(s, m, qos, retain) {
 		s.enqueue(m, qos, retain)
+	} else {
+		s.srv.stats.dropped.Add(1)
 	}
 }
 

@@ -248,7 +248,7 @@ func (s *Store) swap(sn *snapshot, f *os.File, size int64, moved []movedMsg) {
 	seg := &segFile{id: s.newFileID(), num: sn.num, f: f, size: size, snapshot: true}
 	s.files[seg.id] = seg
 	s.mu.Unlock()
-	const batch = 4096
+	const batch = 512 // ~0.1 ms of map updates per lock hold (measured 3-12 ms for 4096 on a loaded box)
 	for i := 0; i < len(moved); i += batch {
 		s.mu.Lock()
 		for _, mv := range moved[i:min(i+batch, len(moved))] {
@@ -259,16 +259,18 @@ func (s *Store) swap(sn *snapshot, f *os.File, size int64, moved []movedMsg) {
 		}
 		s.mu.Unlock()
 	}
-	s.readMu.Lock() // no Message is reading an old file
+	s.readMu.Lock() // no Message is reading an old file, and none can find one afterwards
 	s.mu.Lock()
 	for i, sf := range sn.old {
 		delete(s.files, sf.id)
-		sf.f.Close()
 		s.disk -= sn.sizes[i]
 	}
 	s.disk += size
 	s.mu.Unlock()
 	s.readMu.Unlock()
+	for _, sf := range sn.old {
+		sf.f.Close() // outside the locks: closing the last handle of a replaced file frees its blocks
+	}
 }
 
 // countWriter counts bytes and keeps the first error.
