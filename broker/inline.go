@@ -77,7 +77,7 @@ func (s *Server) Subscribe(filter string, qos packet.QoS, fn func(*Message)) (un
 	sess.mu.Lock()
 	sess.addSub(filter, subscription{qos: min(qos, packet.QoS2)})
 	sess.mu.Unlock()
-	s.retained.match(filter, func(m *Message) { sess.deliver(m, min(m.QoS, qos), true) })
+	s.retained.match(filter, func(m *Message) { sess.deliver(m, min(m.QoS, qos), true, nil) })
 
 	var once sync.Once
 	return func() {

@@ -115,6 +115,38 @@ func (c *conn) handleAck(a *packet.Ack) error {
 type router struct {
 	targets []target
 	seen    map[*session]int
+	enc     encCache
+}
+
+// encCache holds one publish's QoS 0 encoding per protocol version, so fanning a message out
+// to many subscribers encodes it once per version and copies bytes after that.
+type encCache struct {
+	on  bool      // more than one target: worth caching
+	buf []byte    // backing store, reused from publish to publish
+	at  [6][2]int // per version: start and end in buf; end 0 means not encoded yet
+}
+
+// reset prepares the cache for a new message.
+func (e *encCache) reset(on bool) {
+	e.on, e.buf, e.at = on, e.buf[:0], [6][2]int{}
+}
+
+// get returns the cached encoding for version v, or nil.
+func (e *encCache) get(v packet.Version) []byte {
+	if e == nil || !e.on || int(v) >= len(e.at) || e.at[v][1] == 0 {
+		return nil
+	}
+	return e.buf[e.at[v][0]:e.at[v][1]]
+}
+
+// put remembers b as the encoding for version v.
+func (e *encCache) put(v packet.Version, b []byte) {
+	if e == nil || !e.on || int(v) >= len(e.at) {
+		return
+	}
+	start := len(e.buf)
+	e.buf = append(e.buf, b...)
+	e.at[v] = [2]int{start, len(e.buf)}
 }
 
 type target struct {
@@ -143,11 +175,12 @@ func (s *Server) publish(m *Message, from *session, r *router) {
 	if dedup {
 		r.targets = r.dedup(r.targets)
 	}
+	r.enc.reset(len(r.targets) > 1)
 	for i := range r.targets {
 		t := &r.targets[i]
 		qos := min(m.QoS, t.sub.qos) // [MQTT-3.8.4-8]
 		retain := t.sub.retainAsPublished && m.Retain
-		t.s.deliver(m, qos, retain) // [MQTT-3.3.1-9]: retain 0 for established subscriptions
+		t.s.deliver(m, qos, retain, &r.enc) // [MQTT-3.3.1-9]: retain 0 for established subscriptions
 		t.s = nil
 	}
 	if len(r.targets) == 0 {

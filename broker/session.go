@@ -84,7 +84,7 @@ func newSession(srv *Server, id string, persistent bool) *session {
 // deliver hands m to the session at the given QoS. It never blocks: a message that cannot be
 // written now is queued (QoS 1/2, or QoS 0 for offline persistent sessions when configured) or
 // dropped and counted.
-func (s *session) deliver(m *Message, qos packet.QoS, retain bool) {
+func (s *session) deliver(m *Message, qos packet.QoS, retain bool, enc *encCache) {
 	if s.inline != nil {
 		s.inline.deliver(m, qos, retain)
 		return
@@ -95,7 +95,7 @@ func (s *session) deliver(m *Message, qos packet.QoS, retain bool) {
 	if qos == packet.QoS0 {
 		switch {
 		case c != nil:
-			if !c.writePublish(m, 0, 0, false, retain) {
+			if !c.writePublish0(m, retain, enc) {
 				s.srv.stats.dropped.Add(1)
 			}
 		case s.srv.opts.QueueQoS0 && s.persistent:

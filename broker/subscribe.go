@@ -42,7 +42,7 @@ func (c *conn) handleSubscribe(p *packet.Subscribe) error {
 			continue
 		}
 		c.srv.retained.match(g.filter, func(m *Message) {
-			s.deliver(m, min(m.QoS, g.qos), true) // [MQTT-3.3.1-6] [MQTT-3.3.1-8]
+			s.deliver(m, min(m.QoS, g.qos), true, nil) // [MQTT-3.3.1-6] [MQTT-3.3.1-8]
 		})
 	}
 	return nil

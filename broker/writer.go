@@ -8,9 +8,10 @@ import (
 )
 
 const (
-	// maxIdleWriteBuffer is the largest write buffer kept between writes; a larger one, grown
-	// by a burst, is dropped so a quiet connection goes back to costing a few KB.
-	maxIdleWriteBuffer = 16 << 10
+	// maxKeptWriteBuffer is the largest write buffer a busy connection keeps between writes;
+	// a larger one, grown by a burst, is dropped. A quiet connection's write goroutine exits
+	// and drops its buffer whatever its size.
+	maxKeptWriteBuffer = 64 << 10
 	// writerLinger is how long a write goroutine waits for more output before it exits. An
 	// idle connection has no write goroutine; a busy one keeps the same goroutine.
 	writerLinger = 2 * time.Second
@@ -95,7 +96,7 @@ func (c *conn) writeLoop() {
 			c.nc.Close() // the read loop ends with this error too
 			return
 		}
-		if cap(buf) > maxIdleWriteBuffer {
+		if cap(buf) > maxKeptWriteBuffer {
 			buf = nil
 		}
 	}
@@ -194,6 +195,40 @@ func (c *conn) writeAck(kind packet.Type, id uint16, code byte) {
 	}
 	c.outMu.Unlock()
 	c.srv.stats.packetsSent.Add(1)
+}
+
+// writePublish0 queues a QoS 0 PUBLISH of m, copying the bytes from enc when another
+// subscriber with the same protocol version was sent the same message (no retain flag). It
+// returns false, and the caller counts a drop, when the output is over its limit.
+func (c *conn) writePublish0(m *Message, retain bool, enc *encCache) bool {
+	if retain {
+		enc = nil
+	}
+	cached := enc.get(c.version)
+	c.outMu.Lock()
+	if c.closing || len(c.out) >= c.srv.opts.MaxOutboundBytes {
+		c.outMu.Unlock()
+		return false
+	}
+	if cached != nil {
+		c.out = append(c.out, cached...)
+	} else {
+		start := len(c.out)
+		p := packet.Publish{Topic: m.Topic, Retain: retain, Properties: m.Properties, Payload: m.Payload}
+		out, err := p.Encode(c.out, c.version)
+		if err != nil {
+			c.outMu.Unlock()
+			c.srv.log.Error("encode failed", "packet", p.String(), "err", err)
+			return false
+		}
+		c.out = out
+		enc.put(c.version, out[start:])
+	}
+	c.queuedLocked()
+	c.outMu.Unlock()
+	c.srv.stats.messagesSent.Add(1)
+	c.srv.stats.packetsSent.Add(1)
+	return true
 }
 
 // writePublish queues a PUBLISH of m. QoS 0 messages are refused (false) when the output is
