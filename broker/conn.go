@@ -39,15 +39,17 @@ type conn struct {
 	pr  *packet.Reader
 
 	// Set by the read loop while handling CONNECT, read-only afterwards.
-	version   packet.Version
-	info      ClientInfo
-	sess      *session
-	keepAlive time.Duration
-	sendQuota int          // 5.0 Receive Maximum of the client; 0 means no limit of its own
-	held      []heldAck    // acknowledgements waiting for the store to sync
-	expiry    uint32       // session expiry requested in CONNECT
-	will      *packet.Will // cleared by a normal DISCONNECT [MQTT-3.1.2-10]
-	route     router       // scratch space for routing this connection's publishes
+	version    packet.Version
+	info       ClientInfo
+	sess       *session
+	keepAlive  time.Duration
+	sendQuota  int             // 5.0 Receive Maximum of the client; 0 means no limit of its own
+	held       []heldAck       // acknowledgements waiting for the store to sync
+	stash      []packet.Packet // packets read during a stall, handled after it in order
+	stashBytes int             // payload and topic bytes in stash
+	expiry     uint32          // session expiry requested in CONNECT
+	will       *packet.Will    // cleared by a normal DISCONNECT [MQTT-3.1.2-10]
+	route      router          // scratch space for routing this connection's publishes
 
 	outMu      sync.Mutex
 	out        []byte         // encoded, not yet written; grows lazily
@@ -202,6 +204,12 @@ func (c *conn) readConnect() error {
 // loop reads and handles packets until the connection ends or parks, and returns why.
 func (c *conn) loop() error {
 	for {
+		if p := c.unstash(); p != nil { // read during a stall
+			if err := c.handleAndStall(p); err != nil {
+				return err
+			}
+			continue
+		}
 		if c.br.Buffered() == 0 {
 			if err := c.releaseAcks(); err != nil {
 				return err
@@ -225,10 +233,22 @@ func (c *conn) loop() error {
 			return err
 		}
 		c.srv.stats.packetsReceived.Add(1)
-		if err := c.handle(p); err != nil {
+		if err := c.handleAndStall(p); err != nil {
 			return err
 		}
 	}
+}
+
+// handleAndStall handles p and, if it was a publish that congested a subscriber, holds the
+// publisher back (see stall).
+func (c *conn) handleAndStall(p packet.Packet) error {
+	if err := c.handle(p); err != nil {
+		return err
+	}
+	if len(c.route.congested) > 0 {
+		return c.stall()
+	}
+	return nil
 }
 
 // handle dispatches one packet received after CONNECT.

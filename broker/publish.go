@@ -113,9 +113,10 @@ func (c *conn) handleAck(a *packet.Ack) error {
 
 // router is per-publisher scratch space, so routing allocates nothing in steady state.
 type router struct {
-	targets []target
-	seen    map[*session]int
-	enc     encCache
+	targets   []target
+	seen      map[*session]int
+	enc       encCache
+	congested []*session // connected subscribers this publish left above their high-water mark
 }
 
 // encCache holds one publish's QoS 0 encoding per protocol version, so fanning a message out
@@ -180,7 +181,9 @@ func (s *Server) publish(m *Message, from *session, r *router) {
 		t := &r.targets[i]
 		qos := min(m.QoS, t.sub.qos) // [MQTT-3.8.4-8]
 		retain := t.sub.retainAsPublished && m.Retain
-		t.s.deliver(m, qos, retain, &r.enc) // [MQTT-3.3.1-9]: retain 0 for established subscriptions
+		if t.s.deliver(m, qos, retain, &r.enc) { // [MQTT-3.3.1-9]: retain 0 for established subscriptions
+			r.congested = append(r.congested, t.s)
+		}
 		t.s = nil
 	}
 	if len(r.targets) == 0 {

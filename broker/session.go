@@ -65,8 +65,9 @@ type session struct {
 	nextID   uint16
 	inQoS2   map[uint16]struct{} // incoming QoS 2 ids delivered, awaiting PUBREL [MQTT-4.3.3-2]
 
-	inline      *inlineSub  // in-process subscriber instead of a connection
-	expireTimer *time.Timer // runs while a session with a finite expiry is offline
+	inline      *inlineSub    // in-process subscriber instead of a connection
+	expireTimer *time.Timer   // runs while a session with a finite expiry is offline
+	progress    atomic.Uint64 // acknowledgements received: a stalled publisher watches it
 }
 
 // stopExpiry cancels a pending expiry. Caller holds s.mu.
@@ -83,11 +84,12 @@ func newSession(srv *Server, id string, persistent bool) *session {
 
 // deliver hands m to the session at the given QoS. It never blocks: a message that cannot be
 // written now is queued (QoS 1/2, or QoS 0 for offline persistent sessions when configured) or
-// dropped and counted.
-func (s *session) deliver(m *Message, qos packet.QoS, retain bool, enc *encCache) {
+// dropped and counted. It reports whether a connected session's queue is now above its
+// high-water mark, so that the publisher holds back (see stall).
+func (s *session) deliver(m *Message, qos packet.QoS, retain bool, enc *encCache) (congested bool) {
 	if s.inline != nil {
 		s.inline.deliver(m, qos, retain)
-		return
+		return false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -101,11 +103,11 @@ func (s *session) deliver(m *Message, qos packet.QoS, retain bool, enc *encCache
 		case s.srv.opts.QueueQoS0 && s.persistent:
 			if s.queueFull(m) {
 				s.srv.stats.dropped.Add(1)
-				return
+				return false
 			}
 			s.enqueue(m, qos, retain) // in memory only: QoS 0 is never written to disk
 		}
-		return
+		return false
 	}
 	if c != nil && s.qlen() == 0 && len(s.inflight) < s.window(c) && !c.outFull() {
 		if s.srv.persist.enqueue(s, m, qos, retain) {
@@ -113,17 +115,18 @@ func (s *session) deliver(m *Message, qos packet.QoS, retain bool, enc *encCache
 		} else {
 			s.srv.stats.dropped.Add(1)
 		}
-		return
+		return false
 	}
 	if s.queueFull(m) {
 		s.srv.stats.dropped.Add(1)
-		return
+		return s.congested()
 	}
 	if s.srv.persist.enqueue(s, m, qos, retain) {
 		s.enqueue(m, qos, retain)
 	} else {
 		s.srv.stats.dropped.Add(1)
 	}
+	return s.congested()
 }
 
 // window is the number of QoS 1/2 messages that may be in flight to c: the broker's limit, or
@@ -255,6 +258,7 @@ func (s *session) acked(id uint16, kind packet.Type) {
 		return // wrong ack for this id; ignore as Mosquitto does
 	}
 	s.inflight = slices.Delete(s.inflight, i, i+1)
+	s.progress.Add(1)
 	s.srv.persist.done(s, f.msg)
 	s.fill()
 }
@@ -269,6 +273,7 @@ func (s *session) received(id uint16) bool {
 		return false
 	}
 	s.inflight[i].released = true
+	s.progress.Add(1)
 	s.srv.persist.inflight(s, s.inflight[i].msg, id, true)
 	return true
 }

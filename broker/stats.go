@@ -21,6 +21,7 @@ type stats struct {
 	queued           atomic.Int64  // messages waiting in session queues
 	slowConsumers    atomic.Uint64 // connections closed because writes timed out
 	parked           atomic.Int64  // idle connections waiting without a read buffer
+	stalls           atomic.Uint64 // times a publisher was held back by a congested subscriber
 }
 
 // noteMaxClients raises clientsMaximum to the current number of connected clients.
