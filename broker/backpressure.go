@@ -114,6 +114,9 @@ func (c *conn) serveDuringStall() error {
 	if c.isKicked.Load() {
 		return errShutdown
 	}
+	if err := c.flushSelf(); err != nil {
+		return err
+	}
 	if len(c.stash) >= maxStash || c.stashBytes >= maxStashBytes || c.br == nil {
 		t := time.NewTimer(stallPoll)
 		<-t.C

@@ -51,16 +51,17 @@ type conn struct {
 	will       *packet.Will    // cleared by a normal DISCONNECT [MQTT-3.1.2-10]
 	route      router          // scratch space for routing this connection's publishes
 
-	outMu      sync.Mutex
-	out        []byte         // encoded, not yet written; grows lazily
-	writing    bool           // a write goroutine is running
-	wake       chan struct{}  // capacity 1: wakes a lingering write goroutine
-	writers    sync.WaitGroup // the write goroutine, while it runs
-	closing    bool           // no more output is accepted; the writer flushes and exits
-	needRefill bool           // the session held messages back because out was full
-	kicked     error          // why another goroutine closed the connection, if it did
-	isKicked   atomic.Bool    // kicked != nil, readable without outMu
-	writeErr   error          // the writer's error, if it failed
+	outMu       sync.Mutex
+	out         []byte         // encoded, not yet written; grows lazily
+	writing     bool           // a write goroutine (or flushSelf) is writing
+	selfPending bool           // the read loop queued output that flushSelf must write
+	wake        chan struct{}  // capacity 1: wakes a lingering write goroutine
+	writers     sync.WaitGroup // the write goroutine, while it runs
+	closing     bool           // no more output is accepted; the writer flushes and exits
+	needRefill  bool           // the session held messages back because out was full
+	kicked      error          // why another goroutine closed the connection, if it did
+	isKicked    atomic.Bool    // kicked != nil, readable without outMu
+	writeErr    error          // the writer's error, if it failed
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -212,6 +213,9 @@ func (c *conn) loop() error {
 		}
 		if c.br.Buffered() == 0 {
 			if err := c.releaseAcks(); err != nil {
+				return err
+			}
+			if err := c.flushSelf(); err != nil {
 				return err
 			}
 			if err := c.awaitPacket(); err != nil {

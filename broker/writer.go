@@ -41,6 +41,56 @@ func (c *conn) queuedLocked() {
 	go c.writeLoop()
 }
 
+// queuedSelfLocked is queuedLocked for output the connection's own read loop produced
+// (CONNACK, acks, PINGRESP, SUBACK …): the read loop writes it itself (flushSelf) before it
+// waits for more input, so request–response traffic needs no second goroutine. Caller holds
+// c.outMu.
+func (c *conn) queuedSelfLocked() {
+	if c.writing {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+		return
+	}
+	c.selfPending = true
+}
+
+// flushSelf writes what the read loop queued with queuedSelfLocked, on the read loop's own
+// goroutine, unless a write goroutine is running anyway. Output that other goroutines queue
+// meanwhile is handed to a write goroutine afterwards.
+func (c *conn) flushSelf() error {
+	c.outMu.Lock()
+	pending := c.selfPending
+	c.selfPending = false
+	if !pending || c.writing || len(c.out) == 0 {
+		c.outMu.Unlock()
+		return nil
+	}
+	c.writing = true // producers now leave the output to us
+	buf := c.out
+	c.out = nil
+	c.outMu.Unlock()
+
+	err := c.write(buf)
+
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	c.writing = false
+	if err != nil {
+		c.writeErr, c.closing, c.out = err, true, nil
+		c.nc.Close()
+		return err
+	}
+	if len(c.out) == 0 && cap(buf) <= maxKeptWriteBuffer {
+		c.out = buf[:0]
+	}
+	if len(c.out) > 0 || c.needRefill {
+		c.queuedLocked() // others queued output while we wrote
+	}
+	return nil
+}
+
 // writeLoop writes c.out until the connection closes or stays quiet for writerLinger.
 func (c *conn) writeLoop() {
 	defer c.srv.wg.Done()
@@ -170,7 +220,7 @@ func (c *conn) writeControl(p packet.Packet) bool {
 	out, err := p.Encode(c.out, c.version)
 	if err == nil {
 		c.out = out
-		c.queuedLocked()
+		c.queuedSelfLocked()
 	}
 	c.outMu.Unlock()
 	if err != nil {
@@ -191,7 +241,7 @@ func (c *conn) writeAck(kind packet.Type, id uint16, code byte) {
 	}
 	if out, err := a.Encode(c.out, c.version); err == nil {
 		c.out = out
-		c.queuedLocked()
+		c.queuedSelfLocked()
 	}
 	c.outMu.Unlock()
 	c.srv.stats.packetsSent.Add(1)
