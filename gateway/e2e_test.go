@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/lonelyleaf/surgemq/adapters/serial/serialtest"
 	"golang.org/x/net/icmp"
 
 	"github.com/lonelyleaf/surgemq/pingmq"
@@ -67,7 +69,7 @@ func labPinger(t *testing.T) pingmq.Pinger {
 // ping monitor; "the laptop", a paho client subscribed to surgemq/#, sees the gateway's
 // status, both hosts' state and the device's lines, and its publish reaches the device.
 func TestEndToEnd(t *testing.T) {
-	dev := openPTY(t)
+	dev := serialtest.OpenPTY(t)
 	path := filepath.Join(t.TempDir(), "surgemq.toml")
 	require.NoError(t, os.WriteFile(path, []byte(fmt.Sprintf(`
 prefix = "surgemq"
@@ -90,7 +92,7 @@ prefix = "surgemq"
   name = "bench-meter"
   path = %q
   baud = 115200
-`, silentHost, dev.slave)), 0o600))
+`, silentHost, dev.Path)), 0o600))
 
 	cfg, err := Load(path)
 	require.NoError(t, err)
@@ -110,13 +112,13 @@ prefix = "surgemq"
 	require.Positive(t, st.Recv)
 
 	l.waitFor(t, "surgemq/serial/bench-meter/state", "online")
-	dev.write(t, "V=12.61\r\nA=0.25\r\n")
+	dev.Write(t, "V=12.61\r\nA=0.25\r\n")
 	l.waitFor(t, "surgemq/serial/bench-meter/rx", "A=0.25")
 	l.mu.Lock()
 	require.Contains(t, l.seq, "surgemq/serial/bench-meter/rx V=12.61")
 	l.mu.Unlock()
 	l.publish(t, "surgemq/serial/bench-meter/tx", "OUT ON")
-	require.Equal(t, "OUT ON\n", dev.read(t, len("OUT ON\n")))
+	require.Equal(t, "OUT ON\n", dev.Read(t, len("OUT ON\n")))
 
 	// Clean shutdown: the adapters first (the device goes offline), then the gateway.
 	require.NoError(t, g.stop())

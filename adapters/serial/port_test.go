@@ -1,3 +1,5 @@
+//go:build linux
+
 package serial
 
 import (
@@ -10,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/lonelyleaf/surgemq/adapters/serial/serialtest"
 	bugst "go.bug.st/serial"
 
 	"github.com/lonelyleaf/surgemq/adapters"
@@ -82,10 +86,10 @@ func payloads(ms []adapters.Message) []string {
 }
 
 // online starts a Port on a fresh pty and waits until it is online and subscribed.
-func online(t *testing.T, mod func(*Config), setup ...func(*Port)) (*pty, *Port, *adapterstest.Client) {
+func online(t *testing.T, mod func(*Config), setup ...func(*Port)) (*serialtest.PTY, *Port, *adapterstest.Client) {
 	t.Helper()
-	dev := openPTY(t)
-	cfg := testConfig(dev.slave)
+	dev := serialtest.OpenPTY(t)
+	cfg := testConfig(dev.Path)
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -97,14 +101,14 @@ func online(t *testing.T, mod func(*Config), setup ...func(*Port)) (*pty, *Port,
 
 func TestLineRx(t *testing.T) {
 	dev, _, c := online(t, nil)
-	dev.write(t, "hello\r\nwor")
-	dev.write(t, "ld\n\r\n\nlast")
+	dev.Write(t, "hello\r\nwor")
+	dev.Write(t, "ld\n\r\n\nlast")
 	require.Equal(t, []string{"hello", "world"}, waitRx(t, c, 2))
 	for _, m := range c.Topic(rxTopic) {
 		require.False(t, m.Retain)
 		require.Equal(t, byte(0), m.QoS)
 	}
-	dev.write(t, " line\n")
+	dev.Write(t, " line\n")
 	require.Equal(t, []string{"hello", "world", "last line"}, waitRx(t, c, 3), "empty lines are skipped")
 	m, ok := c.Retained(stateTopic)
 	require.True(t, ok)
@@ -113,18 +117,18 @@ func TestLineRx(t *testing.T) {
 
 func TestLineCustomTerminatorKeepCR(t *testing.T) {
 	dev, _, c := online(t, func(c *Config) { c.Terminator = "\r\n"; c.StripCR = false })
-	dev.write(t, "a\nb\r\nc\r")
-	dev.write(t, "\n")
+	dev.Write(t, "a\nb\r\nc\r")
+	dev.Write(t, "\n")
 	require.Equal(t, []string{"a\nb", "c"}, waitRx(t, c, 2))
 }
 
 func TestLineTooLongDropped(t *testing.T) {
 	dev, p, c := online(t, func(c *Config) { c.MaxFrame = 8 })
-	dev.write(t, "12345678\n")                 // exactly max_frame: kept
-	dev.write(t, strings.Repeat("x", 20))      // over the limit without terminator
-	dev.write(t, strings.Repeat("y", 20)+"\n") // ...its end
-	dev.write(t, "123456789\n")                // over the limit with terminator
-	dev.write(t, "ok\n")
+	dev.Write(t, "12345678\n")                 // exactly max_frame: kept
+	dev.Write(t, strings.Repeat("x", 20))      // over the limit without terminator
+	dev.Write(t, strings.Repeat("y", 20)+"\n") // ...its end
+	dev.Write(t, "123456789\n")                // over the limit with terminator
+	dev.Write(t, "ok\n")
 	require.Equal(t, []string{"12345678", "ok"}, waitRx(t, c, 2))
 	require.Equal(t, uint64(2), p.Stats().RxDropped)
 }
@@ -132,48 +136,48 @@ func TestLineTooLongDropped(t *testing.T) {
 func TestTx(t *testing.T) {
 	dev, p, c := online(t, nil)
 	c.Inject(txTopic, []byte("AT+GMR"), false)
-	require.Equal(t, "AT+GMR\n", dev.read(t, 7))
+	require.Equal(t, "AT+GMR\n", dev.Read(t, 7))
 	c.Inject(txTopic, []byte(""), false)
-	require.Equal(t, "\n", dev.read(t, 1), "an empty line is a line")
+	require.Equal(t, "\n", dev.Read(t, 1), "an empty line is a line")
 	require.True(t, c.Wait(wait, func() bool { return p.Stats().TxWritten == 2 }))
 }
 
 func TestEncodings(t *testing.T) {
 	t.Run("hex", func(t *testing.T) {
 		dev, p, c := online(t, func(c *Config) { c.Encoding = EncodingHex; c.Framing = FramingFixed; c.FrameSize = 3 })
-		dev.write(t, "\x00\xff\x10")
+		dev.Write(t, "\x00\xff\x10")
 		require.Equal(t, []string{"00ff10"}, waitRx(t, c, 1))
 		c.Inject(txTopic, []byte(" 0A0b\nFF "), false)
-		require.Equal(t, "\x0a\x0b\xff", dev.read(t, 3))
+		require.Equal(t, "\x0a\x0b\xff", dev.Read(t, 3))
 		c.Inject(txTopic, []byte("zz"), false)
 		c.Inject(txTopic, []byte("abc"), false)
 		require.True(t, c.Wait(wait, c.Idle))
 		require.Equal(t, uint64(2), p.Stats().TxDropped)
-		dev.quiet(t, 50*time.Millisecond)
+		dev.Quiet(t, 50*time.Millisecond)
 	})
 	t.Run("base64", func(t *testing.T) {
 		dev, _, c := online(t, func(c *Config) { c.Encoding = EncodingBase64; c.Framing = FramingFixed; c.FrameSize = 4 })
-		dev.write(t, "\x00\x01\x02\xfe")
+		dev.Write(t, "\x00\x01\x02\xfe")
 		require.Equal(t, []string{"AAEC/g=="}, waitRx(t, c, 1))
 		c.Inject(txTopic, []byte("AAEC/g=="), false)
-		require.Equal(t, "\x00\x01\x02\xfe", dev.read(t, 4))
+		require.Equal(t, "\x00\x01\x02\xfe", dev.Read(t, 4))
 		c.Inject(txTopic, []byte("AAEC/g"), false) // unpadded
-		require.Equal(t, "\x00\x01\x02\xfe", dev.read(t, 4))
+		require.Equal(t, "\x00\x01\x02\xfe", dev.Read(t, 4))
 	})
 	t.Run("json", func(t *testing.T) {
 		now := time.Date(2026, 1, 2, 3, 4, 5, 600e6, time.UTC)
 		dev, _, c := online(t, func(c *Config) { c.Encoding = EncodingJSON },
 			func(p *Port) { p.now = func() time.Time { return now } })
-		dev.write(t, "$GPGGA,1\r\n\xff\xfe\n")
+		dev.Write(t, "$GPGGA,1\r\n\xff\xfe\n")
 		got := waitRx(t, c, 2)
 		require.JSONEq(t, `{"data":"$GPGGA,1","ts":"2026-01-02T03:04:05.600Z"}`, got[0])
 		require.JSONEq(t, `{"data":"//4=","base64":true,"ts":"2026-01-02T03:04:05.600Z"}`, got[1])
 		c.Inject(txTopic, []byte(`{"data":"hi"}`), false)
-		require.Equal(t, "hi\n", dev.read(t, 3))
+		require.Equal(t, "hi\n", dev.Read(t, 3))
 		c.Inject(txTopic, []byte(`{"data":"AQI=","base64":true}`), false)
-		require.Equal(t, "\x01\x02\n", dev.read(t, 3))
+		require.Equal(t, "\x01\x02\n", dev.Read(t, 3))
 		c.Inject(txTopic, []byte(`{"data":`), false)
-		dev.quiet(t, 50*time.Millisecond)
+		dev.Quiet(t, 50*time.Millisecond)
 	})
 }
 
@@ -183,23 +187,23 @@ func TestIdleFraming(t *testing.T) {
 		c.IdleGap = adapters.D(30 * time.Millisecond)
 		c.MaxFrame = 4
 	})
-	dev.write(t, "ab")
-	dev.write(t, "c")
+	dev.Write(t, "ab")
+	dev.Write(t, "c")
 	require.Equal(t, []string{"abc"}, waitRx(t, c, 1), "one chunk: no gap between the writes")
-	dev.write(t, "defghij")
+	dev.Write(t, "defghij")
 	require.Equal(t, []string{"abc", "defg", "hij"}, waitRx(t, c, 3), "cut at max_frame, rest after the gap")
-	dev.write(t, "\n\n")
+	dev.Write(t, "\n\n")
 	require.Equal(t, []string{"abc", "defg", "hij", "\n\n"}, waitRx(t, c, 4), "raw bytes, no terminator handling")
 }
 
 func TestFixedFraming(t *testing.T) {
 	dev, _, c := online(t, func(c *Config) { c.Framing = FramingFixed; c.FrameSize = 4 })
-	dev.write(t, "abcdefghij")
+	dev.Write(t, "abcdefghij")
 	require.Equal(t, []string{"abcd", "efgh"}, waitRx(t, c, 2))
-	dev.write(t, "kl")
+	dev.Write(t, "kl")
 	require.Equal(t, []string{"abcd", "efgh", "ijkl"}, waitRx(t, c, 3))
 	c.Inject(txTopic, []byte("raw"), false)
-	require.Equal(t, "raw", dev.read(t, 3), "no terminator outside line framing")
+	require.Equal(t, "raw", dev.Read(t, 3), "no terminator outside line framing")
 }
 
 // countOpens wraps the real opener to count its calls.
@@ -217,17 +221,17 @@ func countOpens(n *atomic.Int64) func(*Port) {
 // publishes offline and retries with growing delays; a new device appears behind the same
 // link and data flows again.
 func TestUnplugReplug(t *testing.T) {
-	dev := openPTY(t)
-	path := devLink(t, dev.slave)
+	dev := serialtest.OpenPTY(t)
+	path := devLink(t, dev.Path)
 	var opens atomic.Int64
 	_, c := start(t, testConfig(path), countOpens(&opens))
 	waitState(t, c, Online)
-	dev.write(t, "before\n")
+	dev.Write(t, "before\n")
 	require.Equal(t, []string{"before"}, waitRx(t, c, 1))
 	require.Equal(t, int64(1), opens.Load())
 
 	require.NoError(t, os.Remove(path))
-	dev.unplug()
+	dev.Unplug()
 	lost := time.Now()
 	waitState(t, c, Offline)
 	c.Inject(txTopic, []byte("while away"), false) // dropped, not queued for the next device
@@ -237,31 +241,31 @@ func TestUnplugReplug(t *testing.T) {
 	require.GreaterOrEqual(t, time.Since(lost), 150*time.Millisecond, "reopen attempts must back off")
 	require.Less(t, opens.Load(), int64(1+10), "no spinning")
 
-	dev2 := openPTY(t)
-	link(t, path, dev2.slave)
+	dev2 := serialtest.OpenPTY(t)
+	link(t, path, dev2.Path)
 	waitState(t, c, Online)
 	states := payloads(c.Topic(stateTopic))
 	require.Equal(t, []string{Online, Offline, Online}, states, "one publish per change")
 
-	dev2.write(t, "after\n")
+	dev2.Write(t, "after\n")
 	require.Equal(t, []string{"before", "after"}, waitRx(t, c, 2))
 	c.Inject(txTopic, []byte("hello"), false)
-	require.Equal(t, "hello\n", dev2.read(t, 6), "the message sent while offline is not replayed")
+	require.Equal(t, "hello\n", dev2.Read(t, 6), "the message sent while offline is not replayed")
 }
 
 // TestPathGone: the by-id link disappears while the device still answers reads (no I/O
 // error); the periodic path check notices.
 func TestPathGone(t *testing.T) {
-	dev := openPTY(t)
-	path := devLink(t, dev.slave)
+	dev := serialtest.OpenPTY(t)
+	path := devLink(t, dev.Path)
 	_, c := start(t, testConfig(path), func(p *Port) { p.pollEvery = 20 * time.Millisecond })
 	waitState(t, c, Online)
 	require.NoError(t, os.Remove(path))
 	waitState(t, c, Offline)
 	// Re-pointing the link at the same device brings it back.
-	link(t, path, dev.slave)
+	link(t, path, dev.Path)
 	waitState(t, c, Online)
-	dev.write(t, "x\n")
+	dev.Write(t, "x\n")
 	require.Equal(t, []string{"x"}, waitRx(t, c, 1))
 }
 
@@ -273,8 +277,8 @@ func TestMissingAtStart(t *testing.T) {
 	_, c := start(t, testConfig(path), countOpens(&opens))
 	waitState(t, c, Offline)
 	require.Eventually(t, func() bool { return opens.Load() >= 4 }, wait, time.Millisecond)
-	dev := openPTY(t)
-	link(t, path, dev.slave)
+	dev := serialtest.OpenPTY(t)
+	link(t, path, dev.Path)
 	waitState(t, c, Online)
 	require.Equal(t, []string{Offline, Online}, payloads(c.Topic(stateTopic)))
 }
@@ -295,9 +299,9 @@ func TestRunTwice(t *testing.T) {
 
 // TestWriteErrorEndsSession: a device whose writes fail is treated as lost.
 func TestWriteErrorEndsSession(t *testing.T) {
-	dev := openPTY(t)
+	dev := serialtest.OpenPTY(t)
 	var opens atomic.Int64
-	_, c := start(t, testConfig(dev.slave), countOpens(&opens), func(p *Port) {
+	_, c := start(t, testConfig(dev.Path), countOpens(&opens), func(p *Port) {
 		open := p.Open
 		p.Open = func(path string, mode *bugst.Mode) (bugst.Port, error) {
 			port, err := open(path, mode)
