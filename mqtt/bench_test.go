@@ -210,9 +210,10 @@ func benchQoS1(b *testing.B, addr string) {
 	})
 }
 
-// forEachBenchServer runs bench against mosquitto and against the in-process sink.
+// forEachBenchServer runs bench against mosquitto, our broker and the in-process sink.
 func forEachBenchServer(b *testing.B, bench func(b *testing.B, addr string)) {
 	b.Run("mosquitto", func(b *testing.B) { bench(b, startBroker(b, brokerConfig{}).Addr()) })
+	b.Run("surgemq-broker", func(b *testing.B) { bench(b, startSurgemq(b, brokerConfig{}).Addr()) })
 	b.Run("sink", func(b *testing.B) { bench(b, startSink(b)) })
 }
 

@@ -46,6 +46,9 @@ func (s *Store) compact(sn *snapshot) {
 	}
 	before, after, err := s.runCompaction(sn)
 	s.mu.Lock()
+	if err == nil {
+		s.compactions.Add(1) // before the Broadcast, so Compact's caller sees it in Stats
+	}
 	s.compacting = false
 	s.compDone++
 	s.compErr = err
@@ -61,7 +64,6 @@ func (s *Store) compact(sn *snapshot) {
 	case err != nil:
 		s.log.Error("store: compaction failed", "err", err)
 	default:
-		s.compactions.Add(1)
 		s.log.Info("store: compacted", "segments", len(sn.old), "bytes_before", before,
 			"bytes_after", after, "took", time.Since(start))
 	}
