@@ -12,22 +12,25 @@
 #   DURATION [5s]       publishing time per run; DRAIN [3s] bounds the wait for stragglers
 #   CLIENTS [20]        -clients of every pub/sub run; SIZE [64] payload bytes
 #   SCENARIOS ["1to1 fanin fanout mesh"]   QOS_LIST ["0 1"]
-#   IDLE_CONNS [10000]  connections of the idle runs (0 skips them); IDLE_HOLD [3s]
+#   IDLE_CONNS [10000]  connections of the idle runs (0 skips them); IDLE_HOLD [10s] (long
+#                       enough for the Go runtime to hand freed memory back to the kernel)
+#   LATENCY [1]         also the fixed-load latency runs: 1to1 at LAT_1TO1_RATE msg/s in all
+#                       [10000], fanout at LAT_FANOUT_RATE msg/s [2000] to CLIENTS subscribers,
+#                       QoS 0 and 1, ROUNDS alternating rounds of LAT_DURATION [5s]; 0 skips them
 #   SELFTEST [1]        also run each scenario × QoS once against the generator's in-process
 #                       trivial forwarder (its own ceiling); 0 skips it
-#   MAX_QUEUED [1000]   per-client queue limit, for both brokers (see below)
+#   MAX_QUEUED [100000] per-client queue limit, for both brokers, raised so that neither
+#                       broker's queue is the limit
 #   SURGEMQ_PORT [18830] MOSQ_PORT [18831]
 #   SURGEMQ_BIN         use this surgemq binary instead of building one
 #   MOSQUITTO [/usr/sbin/mosquitto]
 #   OUT                 directory for the raw JSON reports [a temp dir, kept]
 #
 # Limits: both brokers keep 20 QoS 1/2 messages in flight per client (Mosquitto's default
-# max_inflight_messages, surgemq's DefaultMaxInflight) and queue MAX_QUEUED more per client.
-# `surgemq serve` has no flag for its queue limit yet, so it always uses its default of
-# 1000 (broker.DefaultMaxQueuedMessages); MAX_QUEUED only changes Mosquitto's, and the
-# report says when the two differ.
+# max_inflight_messages, surgemq's DefaultMaxInflight) and queue MAX_QUEUED more per client;
+# neither persists anything and neither publishes $SYS during the runs.
 #
-# Whole run with the defaults: about 9 minutes. Needs root (or a high hard limit) for
+# Whole run with the defaults: about 12 minutes. Needs root (or a high hard limit) for
 # `ulimit -n`, jq, and awk. It kills only the processes it started.
 set -euo pipefail
 
@@ -39,13 +42,16 @@ SIZE=${SIZE:-64}
 SCENARIOS=${SCENARIOS:-"1to1 fanin fanout mesh"}
 QOS_LIST=${QOS_LIST:-"0 1"}
 IDLE_CONNS=${IDLE_CONNS:-10000}
-IDLE_HOLD=${IDLE_HOLD:-3s}
+IDLE_HOLD=${IDLE_HOLD:-10s}
+LATENCY=${LATENCY:-1}
+LAT_1TO1_RATE=${LAT_1TO1_RATE:-10000}
+LAT_FANOUT_RATE=${LAT_FANOUT_RATE:-2000}
+LAT_DURATION=${LAT_DURATION:-5s}
 SELFTEST=${SELFTEST:-1}
-MAX_QUEUED=${MAX_QUEUED:-1000}
+MAX_QUEUED=${MAX_QUEUED:-100000}
 SURGEMQ_PORT=${SURGEMQ_PORT:-18830}
 MOSQ_PORT=${MOSQ_PORT:-18831}
 MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
-SURGEMQ_DEFAULT_QUEUE=1000 # broker.DefaultMaxQueuedMessages
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=$(mktemp -d)
@@ -75,7 +81,7 @@ cleanup() {
 	for p in "${pids[@]}"; do
 		wait "$p" 2>/dev/null || true
 	done
-	rm -f "$work/mosquitto.conf" "$work/surgemq" # keep the logs and the JSON
+	rm -f "$work/mosquitto.conf" "$work/surgemq.toml" "$work/surgemq" # keep the logs and the JSON
 }
 trap cleanup EXIT
 
@@ -101,6 +107,17 @@ log_type warning
 user root
 EOF
 
+# The same limits for surgemq; no [[ping]] table, so no monitor runs beside the broker.
+cat >"$work/surgemq.toml" <<EOF
+[broker]
+  listeners = ["127.0.0.1:$SURGEMQ_PORT"]
+  max_queued_messages = $MAX_QUEUED
+  max_inflight = 20
+  sys_interval = "0s"
+[log]
+  level = "warn"
+EOF
+
 # wait_port PORT PID: wait until something listens on 127.0.0.1:PORT (process PID alive).
 wait_port() {
 	local i
@@ -119,7 +136,7 @@ start_broker() {
 	local pid
 	case $1 in
 	surgemq)
-		"$bin" serve -listen "127.0.0.1:$SURGEMQ_PORT" -sys-interval 0 -log-level warn 2>>"$work/surgemq.log" &
+		"$bin" serve -c "$work/surgemq.toml" 2>>"$work/surgemq.log" &
 		pid=$!
 		pids+=("$pid")
 		wait_port "$SURGEMQ_PORT" "$pid"
@@ -177,6 +194,27 @@ for s in $SCENARIOS; do
 		done
 	done
 done
+
+# ---- latency at a fixed, moderate load --------------------------------------------------------
+# lat_rate SCENARIO: -rate per publisher for that scenario's fixed load.
+lat_rate() {
+	if [[ $1 == 1to1 ]]; then awk -v r="$LAT_1TO1_RATE" -v c="$CLIENTS" 'BEGIN {print r / c}'; else echo "$LAT_FANOUT_RATE"; fi
+}
+if ((LATENCY)); then
+	for s in 1to1 fanout; do
+		for q in $QOS_LIST; do
+			for ((r = 1; r <= ROUNDS; r++)); do
+				order="surgemq mosquitto"
+				((r % 2 == 0)) && order="mosquitto surgemq"
+				for b in $order; do
+					log "latency $s qos $q round $r: $b"
+					bench "$b" "$OUT/$b-lat$s-q$q-r$r.json" -scenario "$s" -qos "$q" -clients "$CLIENTS" \
+						-size "$SIZE" -rate "$(lat_rate "$s")" -duration "$LAT_DURATION" -drain "$DRAIN"
+				done
+			done
+		done
+	done
+fi
 stop_broker surgemq
 stop_broker mosquitto
 
@@ -301,6 +339,26 @@ if ((SELFTEST)); then
 	done
 fi
 
+if ((LATENCY)); then
+	echo
+	echo "## Latency at a fixed load (median of $ROUNDS rounds, milliseconds)"
+	echo
+	echo "1to1: $CLIENTS pairs, $LAT_1TO1_RATE msg/s in all; fanout: 1 publisher at $LAT_FANOUT_RATE msg/s to"
+	echo "$CLIENTS subscribers. $SIZE-byte payloads, $LAT_DURATION per run; publish-to-delivery time, measured"
+	echo "by the generator from the time each message was due."
+	echo
+	echo "| scenario | QoS | SurgeMQ p50 / p99 / p99.9 | Mosquitto p50 / p99 / p99.9 | p99 ratio S / M (lower is better) |"
+	echo "|---|---|---|---|---:|"
+	for s in 1to1 fanout; do
+		for q in $QOS_LIST; do
+			lat() { echo "$(fmt1 "$(field "$1" "lat$s" "$q" '(.messages.latency.p50_us / 1000)')") / $(fmt1 "$(field "$1" "lat$s" "$q" '(.messages.latency.p99_us / 1000)')") / $(fmt1 "$(field "$1" "lat$s" "$q" '(.messages.latency.p999_us / 1000)')")"; }
+			sp=$(field surgemq "lat$s" "$q" '(.messages.latency.p99_us / 1000)')
+			mp=$(field mosquitto "lat$s" "$q" '(.messages.latency.p99_us / 1000)')
+			echo "| $s | $q | $(lat surgemq) | $(lat mosquitto) | $(ratio "$sp" "$mp") |"
+		done
+	done
+fi
+
 if ((IDLE_CONNS > 0)); then
 	echo
 	echo "## Idle connections ($IDLE_CONNS, held $IDLE_HOLD, fresh broker each)"
@@ -316,10 +374,7 @@ if ((IDLE_CONNS > 0)); then
 	done
 fi
 echo
-echo "Mosquitto queue limit: max_queued_messages $MAX_QUEUED; SurgeMQ: $SURGEMQ_DEFAULT_QUEUE (no serve flag yet)."
-if ((MAX_QUEUED != SURGEMQ_DEFAULT_QUEUE)); then
-	echo "**The queue limits differ**: QoS 1 loss columns are not like for like."
-fi
+echo "Both brokers: max_queued_messages $MAX_QUEUED, 20 messages in flight per client."
 echo
 echo "Raw JSON reports: $OUT"
 log "done; raw JSON in $OUT"

@@ -49,6 +49,7 @@ func cliBrokers() []struct {
 		start func(t *testing.T, cfg cliBrokerConfig) cliBroker
 	}{
 		{"mosquitto", startMosquittoCLI},
+		{"surgemq", startSurgemqCLI},
 	}
 }
 
