@@ -321,7 +321,7 @@ func (c *conn) finish(err error) {
 			c.writeControl(&packet.Disconnect{ReasonCode: code})
 		}
 		if c.will != nil && err != errClientDisconnect && err != errShutdown {
-			c.srv.publishWill(c.sess, c.will)
+			c.srv.endWill(c)
 		}
 		c.srv.detach(c)
 		c.srv.stats.disconnects.Add(1)

@@ -112,6 +112,7 @@ func (s *Server) attach(c *conn, clean, persistent bool, ack *packet.Connack) {
 	if old != nil {
 		old.mu.Lock()
 		old.stopExpiry()
+		old.takeWill() // back in time: the waiting will is not sent [MQTT-3.1.3-9]
 		if oc := old.conn; oc != nil {
 			old.conn = nil
 			oc.kick(errTakenOver) // [MQTT-3.1.4-2]
@@ -194,8 +195,17 @@ func (s *Server) expire(sess *session) {
 		return
 	}
 	s.log.Debug("session expired", "client", sess.id)
+	will := sess.takeWill() // the session ends: a waiting will goes out now
 	sess.discard()
 	delete(s.sessions, sess.id)
+	if will != nil {
+		s.wg.Add(1) // s.closed is false under s.mu, so Shutdown has not begun waiting
+		go func() { // not under the locks: publishing takes session locks
+			defer s.wg.Done()
+			var r router
+			s.publish(will, nil, &r)
+		}()
+	}
 }
 
 // newClientID returns a server-assigned client id, unique with overwhelming probability.

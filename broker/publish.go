@@ -211,18 +211,3 @@ func (r *router) dedup(ts []target) []target {
 	clear(r.seen)
 	return out
 }
-
-// publishWill publishes a connection's will message [MQTT-3.1.2-8].
-func (s *Server) publishWill(from *session, w *packet.Will) {
-	props := w.Properties
-	if props != nil && props.WillDelay != nil {
-		// The delay concerns the broker, not the subscribers [MQTT-3.1.3.2]; delayed wills
-		// come with the 5.0 semantics, until then the will goes out at once.
-		cp := *props
-		cp.WillDelay = nil
-		props = &cp
-	}
-	m := &Message{Topic: w.Topic, Payload: w.Payload, QoS: w.QoS, Retain: w.Retain, Properties: props}
-	var r router
-	s.publish(m, from, &r)
-}

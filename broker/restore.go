@@ -31,6 +31,7 @@ func (s *Server) openStore(o store.Options) error {
 		return m
 	}
 	queued := 0
+	var dueWills []*Message // wills whose delay ran out while the broker was down
 	for _, ss := range state.Sessions {
 		sess := newSession(s, ss.ClientID, true)
 		sess.expiry, sess.stored = ss.Expiry, true
@@ -56,6 +57,15 @@ func (s *Server) openStore(o store.Options) error {
 			sess.inQoS2[id] = struct{}{}
 		}
 		s.sessions[sess.id] = sess
+		if w := ss.Will; w != nil {
+			m := fromStored(w.Msg, 0)
+			if due := time.Unix(w.Due, 0); due.After(time.Now()) {
+				s.delayWill(sess, m, due)
+			} else {
+				dueWills = append(dueWills, m)
+				s.persist.setWill(sess, nil, time.Time{})
+			}
+		}
 		if sess.expiry != neverExpires {
 			gone := ss.DisconnectedAt
 			if gone == 0 {
@@ -63,6 +73,9 @@ func (s *Server) openStore(o store.Options) error {
 			}
 			left := time.Until(time.Unix(gone+int64(sess.expiry), 0))
 			if left <= 0 {
+				if m := sess.takeWill(); m != nil {
+					dueWills = append(dueWills, m) // the session ended: its will goes out
+				}
 				sess.discard()
 				delete(s.sessions, sess.id)
 				continue
@@ -79,6 +92,10 @@ func (s *Server) openStore(o store.Options) error {
 		m := fromStored(sm, id)
 		m.Retain = true
 		s.retained.msgs[topicName] = m
+	}
+	for _, m := range dueWills {
+		var r router
+		s.publish(m, nil, &r)
 	}
 	s.log.Info("persistence: restored", "dir", o.Dir, "sessions", len(state.Sessions),
 		"messages", queued, "retained", len(s.retained.msgs))

@@ -202,6 +202,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		for _, sess := range s.sessions {
 			sess.mu.Lock()
 			sess.stopExpiry()
+			sess.stopWill() // a persisted will fires after the restart
 			sess.mu.Unlock()
 		}
 	}

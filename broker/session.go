@@ -65,8 +65,10 @@ type session struct {
 	nextID   uint16
 	inQoS2   map[uint16]struct{} // incoming QoS 2 ids delivered, awaiting PUBREL [MQTT-4.3.3-2]
 
-	inline      *inlineSub    // in-process subscriber instead of a connection
-	expireTimer *time.Timer   // runs while a session with a finite expiry is offline
+	inline      *inlineSub  // in-process subscriber instead of a connection
+	expireTimer *time.Timer // runs while a session with a finite expiry is offline
+	will        *Message    // a 5.0 will waiting for its delay (see will.go)
+	willTimer   *time.Timer
 	progress    atomic.Uint64 // acknowledgements received: a stalled publisher watches it
 }
 
