@@ -87,7 +87,7 @@ func BenchmarkRoute(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
-				s.publish(m, pub.sess, &pub.route)
+				s.publish(m, pub.sess, pub.router())
 			}
 			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "deliveries/s")
 		})

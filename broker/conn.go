@@ -49,7 +49,7 @@ type conn struct {
 	stashBytes int             // payload and topic bytes in stash
 	expiry     uint32          // session expiry requested in CONNECT
 	will       *packet.Will    // cleared by a normal DISCONNECT [MQTT-3.1.2-10]
-	route      router          // scratch space for routing this connection's publishes
+	route      *router         // scratch space for routing this connection's publishes; lazily
 
 	outMu       sync.Mutex
 	out         []byte         // encoded, not yet written; grows lazily
@@ -66,9 +66,8 @@ type conn struct {
 
 func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{
-		srv:  s,
-		nc:   nc,
-		wake: make(chan struct{}, 1),
+		srv: s,
+		nc:  nc,
 	}
 	c.cr = &countingReader{nc, s}
 	c.acquireReader(packet.V311)
@@ -99,6 +98,15 @@ func (c *conn) setReadDeadline(t time.Time) error {
 		return errShutdown // replaced by the kick's reason in finish
 	}
 	return nil
+}
+
+// router returns the connection's routing scratch space, made on its first publish (a
+// connection that only subscribes never needs one).
+func (c *conn) router() *router {
+	if c.route == nil {
+		c.route = &router{}
+	}
+	return c.route
 }
 
 // errParked is returned by the read loop when the connection went idle and handed its
@@ -249,7 +257,7 @@ func (c *conn) handleAndStall(p packet.Packet) error {
 	if err := c.handle(p); err != nil {
 		return err
 	}
-	if len(c.route.congested) > 0 {
+	if c.route != nil && len(c.route.congested) > 0 {
 		return c.stall()
 	}
 	return nil

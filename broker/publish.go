@@ -18,11 +18,11 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 	switch p.QoS {
 	case packet.QoS0:
 		if allowed {
-			c.srv.publish(m, c.sess, &c.route)
+			c.srv.publish(m, c.sess, c.router())
 		}
 	case packet.QoS1:
 		if allowed {
-			c.srv.publish(m, c.sess, &c.route)
+			c.srv.publish(m, c.sess, c.router())
 		}
 		return c.ack(packet.PUBACK, p.PacketID, ackCode(allowed)) // [MQTT-4.3.2-2]
 	case packet.QoS2:
@@ -40,7 +40,7 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 		}
 		s.mu.Unlock()
 		if !seen && allowed {
-			c.srv.publish(m, c.sess, &c.route)
+			c.srv.publish(m, c.sess, c.router())
 		}
 		return c.ack(packet.PUBREC, p.PacketID, ackCode(allowed))
 	}

@@ -60,7 +60,9 @@ func (s *Server) openStore(o store.Options) error {
 		if w := ss.Will; w != nil {
 			m := fromStored(w.Msg, 0)
 			if due := time.Unix(w.Due, 0); due.After(time.Now()) {
+				sess.mu.Lock() // the timer may fire at once
 				s.delayWill(sess, m, due)
+				sess.mu.Unlock()
 			} else {
 				dueWills = append(dueWills, m)
 				s.persist.setWill(sess, nil, time.Time{})
@@ -73,9 +75,11 @@ func (s *Server) openStore(o store.Options) error {
 			}
 			left := time.Until(time.Unix(gone+int64(sess.expiry), 0))
 			if left <= 0 {
+				sess.mu.Lock()
 				if m := sess.takeWill(); m != nil {
 					dueWills = append(dueWills, m) // the session ended: its will goes out
 				}
+				sess.mu.Unlock()
 				sess.discard()
 				delete(s.sessions, sess.id)
 				continue

@@ -29,16 +29,29 @@ const (
 // queuedLocked makes sure a write goroutine will write c.out. Caller holds c.outMu.
 func (c *conn) queuedLocked() {
 	if c.writing {
-		select {
-		case c.wake <- struct{}{}:
-		default:
-		}
+		c.wakeLocked()
 		return
 	}
 	c.writing = true
+	if c.wake == nil {
+		c.wake = make(chan struct{}, 1) // made with the first write goroutine; kept
+	}
 	c.writers.Add(1)
 	c.srv.wg.Add(1) // the conn's own serve goroutine is still counted, so this is no first Add
 	go c.writeLoop()
+}
+
+// wakeLocked wakes a lingering write goroutine. While flushSelf writes there is none to wake
+// (and maybe no channel yet): flushSelf hands leftover output to one when it is done.
+// Caller holds c.outMu.
+func (c *conn) wakeLocked() {
+	if c.wake == nil {
+		return
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
 }
 
 // queuedSelfLocked is queuedLocked for output the connection's own read loop produced
@@ -47,10 +60,7 @@ func (c *conn) queuedLocked() {
 // c.outMu.
 func (c *conn) queuedSelfLocked() {
 	if c.writing {
-		select {
-		case c.wake <- struct{}{}:
-		default:
-		}
+		c.wakeLocked()
 		return
 	}
 	c.selfPending = true
