@@ -77,6 +77,8 @@ func New(opts Options) (*Server, error) {
 		s.wg.Add(1)
 		go s.sysLoop()
 	}
+	s.wg.Add(1)
+	go s.trimLoop()
 	return s, nil
 }
 
