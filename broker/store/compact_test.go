@@ -274,7 +274,7 @@ func TestCompactionAbort(t *testing.T) {
 // A message put and never referenced survives one compaction (the broker is about to
 // reference it) and is dropped by the second; Open drops it at once.
 func TestUnreferencedMessages(t *testing.T) {
-	opts := Options{Dir: t.TempDir(), CompactMinBytes: 1 << 40}
+	opts := Options{Dir: t.TempDir(), CompactMinBytes: 1 << 40, orphanGrace: -1}
 	s, _ := open(t, opts)
 	orphan, err := s.PutMessage(Message{Topic: "o", Payload: []byte("orphan")})
 	require.NoError(t, err)
@@ -398,4 +398,20 @@ func TestOpenDoesNotLoadPayloads(t *testing.T) {
 	m, err := s.Message(st.Sessions[0].Queue[n-1].Msg)
 	require.NoError(t, err)
 	require.Len(t, m.Payload, size)
+}
+
+// A message the broker is about to reference survives however many compactions run before it
+// does, within the grace period (a busy Pi may compact twice in between).
+func TestFreshMessageSurvivesCompactions(t *testing.T) {
+	opts := Options{Dir: t.TempDir(), CompactMinBytes: 1 << 40}
+	s, _ := open(t, opts)
+	id, err := s.PutMessage(Message{Topic: "t", Payload: []byte("p"), QoS: 1})
+	require.NoError(t, err)
+	for range 3 {
+		require.NoError(t, s.Compact())
+	}
+	require.NoError(t, s.Enqueue("c", Queued{Msg: id, QoS: 1}))
+	m, err := s.Message(id)
+	require.NoError(t, err)
+	require.Equal(t, "p", string(m.Payload))
 }

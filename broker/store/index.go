@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 )
 
 // msgEntry locates a message record: 24 bytes per message in the index.
@@ -78,7 +79,8 @@ type index struct {
 	fresh    map[MsgID]uint32 // put but never referenced yet → compaction generation at put
 	sessions map[string]*session
 	retained map[string]MsgID
-	gen      uint32 // compactions started
+	gen      uint32               // compactions started
+	genAt    map[uint32]time.Time // when each generation began (gen became that value)
 	nextID   MsgID
 	replay   bool  // during Open: fresh is not kept, unreferenced messages are swept at the end
 	live     int64 // bytes of live message records plus the state records a compaction writes
@@ -90,6 +92,7 @@ func newIndex() index {
 		fresh:    make(map[MsgID]uint32),
 		sessions: make(map[string]*session),
 		retained: make(map[string]MsgID),
+		genAt:    make(map[uint32]time.Time),
 		nextID:   1,
 	}
 }
@@ -336,12 +339,13 @@ func (x *index) setWill(cid string, w *Will) error {
 	return nil
 }
 
-// dropFresh removes the messages put before generation gen and never referenced, and returns
+// dropFresh removes the messages put before generation before, never referenced, and
+// unreferenced since before cutoff (the generation after theirs began before it), and returns
 // how many it removed.
-func (x *index) dropFresh(before uint32) int {
+func (x *index) dropFresh(before uint32, cutoff time.Time) int {
 	n := 0
 	for id, g := range x.fresh {
-		if g < before {
+		if g < before && !x.genAt[g+1].After(cutoff) {
 			if e, ok := x.msgs[id]; ok {
 				x.live -= int64(e.size)
 				delete(x.msgs, id)

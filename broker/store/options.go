@@ -61,10 +61,18 @@ type Options struct {
 	// and CompactMinBytes. Default DefaultCompactMinBytes.
 	CompactMinBytes int64
 
+	// orphanGrace is how long a message put but not yet referenced is kept by compactions;
+	// zero means defaultOrphanGrace, negative none (tests).
+	orphanGrace time.Duration
+
 	// hook, set by tests, is called at the named points of a compaction; an error returned
 	// at "begin" or "written" aborts that compaction.
 	hook func(point string) error
 }
+
+// defaultOrphanGrace: a message put is referenced by the broker right after, but under load
+// several compactions may run in between; one unreferenced this long was orphaned by a failure.
+const defaultOrphanGrace = time.Minute
 
 func (o Options) withDefaults() (Options, error) {
 	if o.Dir == "" {
@@ -84,6 +92,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.CompactMinBytes == 0 {
 		o.CompactMinBytes = DefaultCompactMinBytes
+	}
+	if o.orphanGrace == 0 {
+		o.orphanGrace = defaultOrphanGrace
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -206,8 +206,15 @@ type retainedRef struct {
 func (s *Store) snapshotLocked(activeID uint32) *snapshot {
 	x := &s.idx
 	sn := &snapshot{activeID: activeID, next: x.nextID}
-	sn.orphans = x.dropFresh(x.gen)
+	now := time.Now()
+	sn.orphans = x.dropFresh(x.gen, now.Add(-s.opts.orphanGrace))
 	x.gen++
+	x.genAt[x.gen] = now
+	for g := range x.genAt { // keep what fresh entries may still ask about
+		if g+2 < x.gen && len(x.fresh) == 0 {
+			delete(x.genAt, g)
+		}
+	}
 	sn.sessions = make([]session, 0, len(x.sessions))
 	for _, ss := range x.sessions {
 		c := *ss
