@@ -99,7 +99,7 @@ type LogConfig struct {
 const DefaultPrefix = "surgemq"
 
 // DefaultListener is the default listener address.
-const DefaultListener = "0.0.0.0:1883"
+const DefaultListener = ":1883"
 
 // base returns the defaults without any adapter: what a file starts from.
 func base() Config {

@@ -23,7 +23,7 @@ var update = flag.Bool("update", false, "rewrite configs/surgemq.toml from Sampl
 func TestDefault(t *testing.T) {
 	c := Default()
 	require.NoError(t, c.Validate())
-	require.Equal(t, []string{"0.0.0.0:1883"}, c.Broker.Listeners)
+	require.Equal(t, []string{":1883"}, c.Broker.Listeners)
 	require.Len(t, c.Ping, 1)
 	require.Equal(t, []string{"127.0.0.1"}, c.Ping[0].Targets)
 	require.Empty(t, c.Ping[0].Prefix, "inherits the top-level prefix")

@@ -43,9 +43,9 @@ const sampleHead = `## SurgeMQ gateway: an MQTT broker and the adapters that bri
 # prefix = "surgemq"
 
 [broker]
-  ## TCP addresses to listen on, "host:port". "0.0.0.0:1883" is every IPv4 interface,
-  ## "[::]:1883" every IPv6 one, "127.0.0.1:1883" this host only.
-  # listeners = ["0.0.0.0:1883"]
+  ## TCP addresses to listen on, "host:port". ":1883" is every interface, IPv4 and IPv6;
+  ## "0.0.0.0:1883" every IPv4 one, "127.0.0.1:1883" this host only.
+  # listeners = [":1883"]
   ## Connections beyond this many are refused; 0 means no limit.
   # max_connections = 0
   ## Largest packet accepted, in bytes; a larger one closes the connection.
