@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"runtime"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -219,42 +218,7 @@ func forEachBenchServer(b *testing.B, bench func(b *testing.B, addr string)) {
 
 // startSink starts a server that accepts MQTT connections, acknowledges CONNECT, QoS 1
 // PUBLISH and PINGREQ, and discards everything else; it returns its address.
-func startSink(b *testing.B) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(b, err)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			nc, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, nc)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer nc.Close()
-				sinkConn(nc)
-			}()
-		}
-	}()
-	b.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return l.Addr().String()
-}
+func startSink(b *testing.B) string { return serveLoopback(b, sinkConn) }
 
 // sinkConn serves one sink connection; acks are written when the input runs dry.
 func sinkConn(nc net.Conn) {

@@ -27,8 +27,31 @@ type scripted struct {
 // failures with t.Errorf and returns.
 func startScripted(t *testing.T, serve func(s *scripted, connect *packet.Connect)) string {
 	t.Helper()
+	addr := serveLoopback(t, func(nc net.Conn) {
+		s := &scripted{t: t, nc: nc, r: packet.NewReader(bufio.NewReader(nc), 0, 0)}
+		p, err := s.r.Read()
+		if err != nil {
+			t.Errorf("scripted: read CONNECT: %v", err)
+			return
+		}
+		c, ok := p.(*packet.Connect)
+		if !ok {
+			t.Errorf("scripted: got %s, want CONNECT", p.Type())
+			return
+		}
+		s.v, s.r.Version = c.Version, c.Version
+		serve(s, c)
+	})
+	return "mqtt://" + addr
+}
+
+// serveLoopback listens on a loopback port and runs handle on its own goroutine for each
+// connection, closing it afterwards; when the test ends it closes the listener and every
+// connection and waits for the handlers. It returns the address.
+func serveLoopback(tb testing.TB, handle func(nc net.Conn)) string {
+	tb.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var conns []net.Conn
@@ -47,23 +70,11 @@ func startScripted(t *testing.T, serve func(s *scripted, connect *packet.Connect
 			go func() {
 				defer wg.Done()
 				defer nc.Close()
-				s := &scripted{t: t, nc: nc, r: packet.NewReader(bufio.NewReader(nc), 0, 0)}
-				p, err := s.r.Read()
-				if err != nil {
-					t.Errorf("scripted: read CONNECT: %v", err)
-					return
-				}
-				c, ok := p.(*packet.Connect)
-				if !ok {
-					t.Errorf("scripted: got %s, want CONNECT", p.Type())
-					return
-				}
-				s.v, s.r.Version = c.Version, c.Version
-				serve(s, c)
+				handle(nc)
 			}()
 		}
 	}()
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		l.Close()
 		mu.Lock()
 		for _, c := range conns {
@@ -72,7 +83,7 @@ func startScripted(t *testing.T, serve func(s *scripted, connect *packet.Connect
 		mu.Unlock()
 		wg.Wait()
 	})
-	return "mqtt://" + l.Addr().String()
+	return l.Addr().String()
 }
 
 func (s *scripted) write(p packet.Packet) bool {
