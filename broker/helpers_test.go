@@ -100,6 +100,13 @@ func (b *testBroker) connect(t testing.TB, o *paho.ClientOptions) paho.Client {
 	return c
 }
 
+// waitConnected waits until the broker counts n connected clients: a client's DISCONNECT
+// returns before the broker has detached its session.
+func (b *testBroker) waitConnected(t testing.TB, n int64) {
+	t.Helper()
+	require.Eventually(t, func() bool { return b.Stats().ClientsConnected == n }, waitTimeout, time.Millisecond)
+}
+
 // wait waits for a paho token and requires success.
 func wait(t testing.TB, tok paho.Token) {
 	t.Helper()

@@ -20,6 +20,7 @@ func TestOfflineQueueing(t *testing.T) {
 	sub := b.connect(t, o)
 	subscribe(t, sub, "q/#", 2, in)
 	sub.Disconnect(100)
+	b.waitConnected(t, 0)
 
 	pub := b.connect(t, b.pahoOpts("pub"))
 	for i := range 9 {
@@ -64,6 +65,7 @@ func TestQueueBound(t *testing.T) {
 	sub := b.connect(t, o)
 	subscribe(t, sub, "b", 1, in)
 	sub.Disconnect(100)
+	b.waitConnected(t, 0) // else the first message may still go to the closing connection
 
 	pub := b.connect(t, b.pahoOpts("pub"))
 	for i := range 5 {

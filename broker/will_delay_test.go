@@ -32,7 +32,7 @@ func TestWillDelay(t *testing.T) {
 	r := b.dialRaw(t)
 	r.connect(delayedWillConnect("back", 3600))
 	r.nc.Close()
-	require.Eventually(t, func() bool { return b.Stats().ClientsConnected == 1 }, waitTimeout, time.Millisecond)
+	b.waitConnected(t, 1)
 	r = b.dialRaw(t)
 	require.True(t, r.connect(&packet.Connect{Version: packet.V5, ClientID: "back", CleanStart: false,
 		Properties: &packet.Properties{SessionExpiry: new(uint32(3600))}}).SessionPresent)
@@ -66,7 +66,7 @@ func TestWillDelaySurvivesRestart(t *testing.T) {
 	r := b.dialRaw(t)
 	r.connect(delayedWillConnect("restart", 2))
 	r.nc.Close()
-	require.Eventually(t, func() bool { return b.Stats().ClientsConnected == 0 }, waitTimeout, time.Millisecond)
+	b.waitConnected(t, 0)
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	require.NoError(t, b.Shutdown(ctx))

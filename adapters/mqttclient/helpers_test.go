@@ -103,7 +103,8 @@ func payloads(ms []adapters.Message) string {
 
 // barrier publishes a marker on its own filter through pub and waits until sub's client
 // received it: the mqtt client dispatches in arrival order and the broker forwards one
-// publisher's messages in order, so everything pub published before has been routed.
+// publisher's messages in order, so everything pub published before has been routed: queued
+// for its subscription's handler, which runs on its own goroutine and may not have run yet.
 func barrier(t *testing.T, pub *mqtt.Client, sub adapters.Client) {
 	t.Helper()
 	got := make(chan struct{}, 1)
