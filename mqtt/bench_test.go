@@ -13,8 +13,9 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
-	"github.com/lonelyleaf/surgemq/mqtt/packet"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lonelyleaf/surgemq/mqtt/packet"
 )
 
 // The benchmarks publish 64-byte messages with this client and with paho.mqtt.golang to the

@@ -1,7 +1,6 @@
 package mqtt
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -17,17 +16,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lonelyleaf/surgemq/mqtt/mqtttest"
 )
 
 // testBroker is an MQTT server under test. Every factory in brokerFactories returns one; the
@@ -81,209 +79,26 @@ func startBroker(t testing.TB, cfg brokerConfig) testBroker {
 	return brokerFactories()[0].start(t, cfg)
 }
 
-const mosquittoPath = "/usr/sbin/mosquitto"
-
-// mosquitto is a Mosquitto process started from a generated config file.
-type mosquitto struct {
-	conf    string
-	addr    string
-	tlsAddr string
-
-	mu  sync.Mutex
-	cmd *exec.Cmd
-	out *syncBuffer
-	// exited is closed when cmd has been waited for.
-	exited chan struct{}
-}
-
-// startMosquitto starts mosquitto on free loopback ports; t.Cleanup stops it.
-func startMosquitto(t testing.TB, cfg brokerConfig) testBroker {
-	t.Helper()
-	path, err := exec.LookPath("mosquitto")
-	if err != nil {
-		path = mosquittoPath
+// startMosquitto starts Debian's Mosquitto for the test, configured as cfg asks.
+func startMosquitto(tb testing.TB, cfg brokerConfig) testBroker {
+	mc := mqtttest.MosquittoConfig{
+		Users:       cfg.Users,
+		Persistence: cfg.Persistence,
+		Settings:    []string{"max_queued_messages 100000", "max_inflight_messages 20"},
 	}
-	if _, err := os.Stat(path); err != nil {
-		t.Skip("mosquitto is not installed (apt-get install mosquitto); skipping broker tests")
+	if cfg.TLS != nil {
+		mc.TLS = &mqtttest.TLSFiles{CertFile: cfg.TLS.certFile, KeyFile: cfg.TLS.keyFile}
 	}
-	dir := t.TempDir()
-	m := &mosquitto{conf: filepath.Join(dir, "mosquitto.conf")}
-	// A port picked by the kernel may be taken before mosquitto binds it; try a few.
-	for attempt := 0; ; attempt++ {
-		m.addr = freeAddr(t)
-		var conf strings.Builder
-		fmt.Fprintf(&conf, "per_listener_settings false\nlog_dest stderr\nlog_type error\nlog_type warning\n")
-		fmt.Fprintf(&conf, "max_queued_messages 100000\nmax_inflight_messages 20\n")
-		if u, err := user.Current(); err == nil {
-			// Started as root, mosquitto would switch to user "mosquitto", which cannot read
-			// the test's private temporary directory.
-			fmt.Fprintf(&conf, "user %s\n", u.Username)
-		}
-		fmt.Fprintf(&conf, "listener %s 127.0.0.1\n", port(m.addr))
-		if cfg.TLS != nil {
-			m.tlsAddr = freeAddr(t)
-			fmt.Fprintf(&conf, "listener %s 127.0.0.1\ncertfile %s\nkeyfile %s\n", port(m.tlsAddr), cfg.TLS.certFile, cfg.TLS.keyFile)
-		}
+	if cfg.DenyTopic != "" {
+		mc.ACL = fmt.Sprintf("pattern deny %s\npattern readwrite #\n", cfg.DenyTopic)
 		if cfg.Users != nil {
-			pw := filepath.Join(dir, "passwd")
-			var lines strings.Builder
-			for u, p := range cfg.Users {
-				fmt.Fprintf(&lines, "%s:%s\n", u, p)
+			mc.ACL = ""
+			for u := range cfg.Users {
+				mc.ACL += fmt.Sprintf("user %s\ntopic deny %s\ntopic readwrite #\n", u, cfg.DenyTopic)
 			}
-			require.NoError(t, os.WriteFile(pw, []byte(lines.String()), 0o600))
-			out, err := exec.Command("mosquitto_passwd", "-U", pw).CombinedOutput()
-			require.NoError(t, err, "mosquitto_passwd: %s", out)
-			fmt.Fprintf(&conf, "allow_anonymous false\npassword_file %s\n", pw)
-		} else {
-			fmt.Fprintf(&conf, "allow_anonymous true\n")
-		}
-		if cfg.DenyTopic != "" {
-			acl := filepath.Join(dir, "acl")
-			rules := fmt.Sprintf("pattern deny %s\npattern readwrite #\n", cfg.DenyTopic)
-			if cfg.Users != nil {
-				rules = ""
-				for u := range cfg.Users {
-					rules += fmt.Sprintf("user %s\ntopic deny %s\ntopic readwrite #\n", u, cfg.DenyTopic)
-				}
-			}
-			require.NoError(t, os.WriteFile(acl, []byte(rules), 0o600))
-			fmt.Fprintf(&conf, "acl_file %s\n", acl)
-		}
-		if cfg.Persistence {
-			fmt.Fprintf(&conf, "persistence true\npersistence_location %s/\nautosave_interval 1\n", dir)
-		} else {
-			fmt.Fprintf(&conf, "persistence false\n")
-		}
-		require.NoError(t, os.WriteFile(m.conf, []byte(conf.String()), 0o600))
-		err := m.start(path)
-		if err == nil {
-			break
-		}
-		if attempt == 3 {
-			t.Fatalf("mosquitto did not start: %v\n%s", err, m.out.String())
 		}
 	}
-	t.Cleanup(func() {
-		m.Stop()
-		if t.Failed() {
-			t.Logf("mosquitto log:\n%s", m.out.String())
-		}
-	})
-	return m
-}
-
-// start runs mosquitto and waits until its listeners accept connections.
-func (m *mosquitto) start(path string) error {
-	cmd := exec.Command(path, "-c", m.conf)
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	m.mu.Lock()
-	m.cmd, m.out, m.exited = cmd, out, exited
-	m.mu.Unlock()
-	for _, addr := range []string{m.addr, m.tlsAddr} {
-		if addr == "" {
-			continue
-		}
-		if err := waitListening(addr, exited); err != nil {
-			m.Stop()
-			return err
-		}
-	}
-	return nil
-}
-
-// waitListening dials addr until it accepts, the process exits or 10 s pass.
-func waitListening(addr string, exited <-chan struct{}) error {
-	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not listening: %w", addr, err)
-		}
-		select {
-		case <-exited:
-			return fmt.Errorf("broker exited before listening on %s", addr)
-		case <-tick.C:
-		}
-	}
-}
-
-func (m *mosquitto) Addr() string    { return m.addr }
-func (m *mosquitto) TLSAddr() string { return m.tlsAddr }
-
-// Stop sends SIGTERM (mosquitto saves its persistence file on the way out), and SIGKILL if it
-// has not exited after 10 s.
-func (m *mosquitto) Stop() {
-	m.mu.Lock()
-	cmd, exited := m.cmd, m.exited
-	m.cmd = nil
-	m.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
-		<-exited
-	}
-}
-
-func (m *mosquitto) Restart(t testing.TB) {
-	t.Helper()
-	m.Stop()
-	path, err := exec.LookPath("mosquitto")
-	if err != nil {
-		path = mosquittoPath
-	}
-	require.NoError(t, m.start(path), "restart mosquitto: %s", m.out.String())
-}
-
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func port(addr string) string {
-	_, p, _ := net.SplitHostPort(addr)
-	return p
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's output copier and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	return mqtttest.StartMosquitto(tb, mc)
 }
 
 // testCert is a self-signed certificate for 127.0.0.1 and localhost.

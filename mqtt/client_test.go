@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/lonelyleaf/surgemq/mqtt/packet"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lonelyleaf/surgemq/mqtt/mqtttest"
+	"github.com/lonelyleaf/surgemq/mqtt/packet"
 )
 
 // TestPubSub publishes and receives at every QoS with every protocol version.
@@ -96,9 +98,9 @@ func TestWill(t *testing.T) {
 				if v == V5 {
 					will.Properties = &Properties{ContentType: new("text/plain")}
 				}
-				kd := &killDialer{}
+				kd := &mqtttest.Dialer{}
 				dialTest(t, mqttURL(b), Options{ClientID: clientID("dying"), Version: v, Will: will, Dialer: kd, DisableReconnect: true})
-				kd.kill()
+				kd.Cut()
 				m := s.next(t)
 				require.Equal(t, "will/dying", m.Topic)
 				require.Equal(t, "gone", string(m.Payload))

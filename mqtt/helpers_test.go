@@ -3,9 +3,7 @@ package mqtt
 import (
 	"context"
 	"fmt"
-	"net"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -142,39 +140,4 @@ func (s *states) count(st State) int {
 		}
 	}
 	return n
-}
-
-// killDialer is a Dialer whose connections a test can cut abruptly, and which can refuse to
-// dial while blocked.
-type killDialer struct {
-	d       net.Dialer
-	mu      sync.Mutex
-	conns   []net.Conn
-	blocked atomic.Bool
-	dials   atomic.Int32
-}
-
-func (k *killDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	k.dials.Add(1)
-	if k.blocked.Load() {
-		return nil, fmt.Errorf("dial %s: blocked by test", addr)
-	}
-	c, err := k.d.DialContext(ctx, network, addr)
-	if err != nil {
-		return nil, err
-	}
-	k.mu.Lock()
-	k.conns = append(k.conns, c)
-	k.mu.Unlock()
-	return c, nil
-}
-
-// kill closes every connection made so far without a DISCONNECT.
-func (k *killDialer) kill() {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	for _, c := range k.conns {
-		c.Close()
-	}
-	k.conns = nil
 }

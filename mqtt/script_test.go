@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lonelyleaf/surgemq/mqtt/packet"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lonelyleaf/surgemq/mqtt/packet"
 )
 
 // scripted is a one-connection fake server for behaviour a real broker will not produce on

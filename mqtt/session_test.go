@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/lonelyleaf/surgemq/mqtt/mqtttest"
 )
 
 // TestSlowHandlerKeepAlive blocks the only handler for three keepalive intervals while
@@ -207,7 +209,7 @@ func TestReconnect(t *testing.T) {
 					mu.Unlock()
 					return 10 * time.Millisecond
 				}
-				kd := &killDialer{}
+				kd := &mqtttest.Dialer{}
 				st := newStates()
 				s := newSink()
 				c := dialTest(t, mqttURL(b), Options{ClientID: clientID("re"), Version: v, Dialer: kd,
@@ -216,12 +218,12 @@ func TestReconnect(t *testing.T) {
 				require.NoError(t, err)
 				st.waitFor(t, StateConnected) // The first connection, made by Dial.
 
-				kd.blocked.Store(true) // The first reconnect attempts fail...
-				kd.kill()
+				kd.Block(true) // The first reconnect attempts fail...
+				kd.Cut()
 				require.ErrorIs(t, st.waitFor(t, StateDisconnected).Err, ErrConnectionLost)
 				e := st.waitFor(t, StateDisconnected)
 				require.Equal(t, 1, e.Attempt)
-				kd.blocked.Store(false) // ...then the server is reachable again.
+				kd.Block(false) // ...then the server is reachable again.
 				e = st.waitFor(t, StateConnected)
 				require.False(t, e.SessionPresent)
 				mu.Lock()
@@ -251,12 +253,12 @@ func TestOfflineQueue(t *testing.T) {
 				_, err := sub.Subscribe(ctx, s.handle, Subscription{Filter: "q/#", QoS: QoS1})
 				require.NoError(t, err)
 
-				kd := &killDialer{}
+				kd := &mqtttest.Dialer{}
 				st := newStates()
 				pub := dialTest(t, mqttURL(b), Options{ClientID: clientID("qpub"), Dialer: kd, QueueSize: 3,
 					FailFast: failFast, OnStateChange: st.record})
-				kd.blocked.Store(true)
-				kd.kill()
+				kd.Block(true)
+				kd.Cut()
 				st.waitFor(t, StateDisconnected)
 				require.False(t, pub.IsConnected())
 
@@ -278,7 +280,7 @@ func TestOfflineQueue(t *testing.T) {
 					require.ErrorIs(t, pub.Publish(short, "q/a", []byte("x")), context.DeadlineExceeded)
 					cancel()
 				}
-				kd.blocked.Store(false)
+				kd.Block(false)
 				require.NoError(t, <-qos1)
 				for i := range 3 {
 					require.Equal(t, strconv.Itoa(i), string(s.next(t).Payload))
@@ -295,13 +297,13 @@ func TestOfflineQueue(t *testing.T) {
 func TestDisconnectFailsWaiters(t *testing.T) {
 	b := startBroker(t, brokerConfig{})
 	ctx := testCtx(t)
-	kd := &killDialer{}
+	kd := &mqtttest.Dialer{}
 	st := newStates()
 	c, err := Dial(ctx, mqttURL(b), Options{ClientID: clientID("dfw"), Dialer: kd, OnStateChange: st.record,
 		Backoff: func(int) time.Duration { return time.Millisecond }})
 	require.NoError(t, err)
-	kd.blocked.Store(true)
-	kd.kill()
+	kd.Block(true)
+	kd.Cut()
 	st.waitFor(t, StateDisconnected)
 	errc := make(chan error, 1)
 	go func() { errc <- c.Publish(ctx, "d", []byte("x"), QoS1) }()

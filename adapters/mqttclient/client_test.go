@@ -2,7 +2,6 @@ package mqttclient_test
 
 import (
 	"context"
-	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -15,6 +14,7 @@ import (
 	"github.com/lonelyleaf/surgemq/adapters/mqttclient"
 	"github.com/lonelyleaf/surgemq/broker"
 	"github.com/lonelyleaf/surgemq/mqtt"
+	"github.com/lonelyleaf/surgemq/mqtt/mqtttest"
 	"github.com/lonelyleaf/surgemq/mqtt/packet"
 )
 
@@ -267,34 +267,10 @@ func TestSlowHandlerDropsExcess(t *testing.T) {
 	}
 }
 
-// recordingDialer remembers the connections it opens, so a test can cut them.
-type recordingDialer struct {
-	mu    sync.Mutex
-	conns []net.Conn
-}
-
-func (d *recordingDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-	if err == nil {
-		d.mu.Lock()
-		d.conns = append(d.conns, c)
-		d.mu.Unlock()
-	}
-	return c, err
-}
-
-func (d *recordingDialer) cut() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, c := range d.conns {
-		c.Close()
-	}
-}
-
 func TestSubscriptionSurvivesReconnect(t *testing.T) {
 	s, url := startBroker(t, broker.Options{})
 	pub := dial(t, url, mqtt.Options{ClientID: "pub"})
-	d := &recordingDialer{}
+	d := &mqtttest.Dialer{}
 	connects := make(chan struct{}, 10)
 	c := dial(t, url, mqtt.Options{
 		ClientID: "sub",
@@ -313,7 +289,7 @@ func TestSubscriptionSurvivesReconnect(t *testing.T) {
 	require.NoError(t, err)
 	defer unsub()
 
-	d.cut()
+	d.Cut()
 	select {
 	case <-connects:
 	case <-time.After(wait):

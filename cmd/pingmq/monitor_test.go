@@ -1,51 +1,26 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/lonelyleaf/surgemq/broker"
+	"github.com/lonelyleaf/surgemq/mqtt/mqtttest"
 	"github.com/lonelyleaf/surgemq/mqtt/packet"
 	"github.com/lonelyleaf/surgemq/pingmq"
 )
-
-// cuttingDialer dials TCP and remembers the connections, so a test can cut them.
-type cuttingDialer struct {
-	mu    sync.Mutex
-	conns []net.Conn
-}
-
-func (d *cuttingDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-	if err == nil {
-		d.mu.Lock()
-		d.conns = append(d.conns, c)
-		d.mu.Unlock()
-	}
-	return c, err
-}
-
-func (d *cuttingDialer) cut() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, c := range d.conns {
-		c.Close()
-	}
-}
 
 func TestMonitorStateStatusAndWill(t *testing.T) {
 	s, addr := startBroker(t)
 	status := watch(t, s, "surgemq/status")
 	pings := watch(t, s, "surgemq/ping/#")
 	legacy := watch(t, s, "/ping/#")
-	d := &cuttingDialer{}
+	d := &mqtttest.Dialer{}
 
 	mon := start(t, env{pinger: answering, dialer: d}, "monitor", "-b", "mqtt://"+addr, "-p", "127.0.0.1",
 		"-i", "1h", "-id", "pingmq-test", "-legacy", "-homeassistant")
@@ -75,7 +50,7 @@ func TestMonitorStateStatusAndWill(t *testing.T) {
 
 	// The connection is cut: the broker publishes the will ("offline"), the monitor
 	// reconnects and says "online" again.
-	d.cut()
+	d.Cut()
 	status.waitPayloads(t, "surgemq/status", "online", "offline", "online")
 	require.Equal(t, "online", retained(t, s, "surgemq/status"))
 	mon.stderr.waitMatch(t, `msg="connection lost; reconnecting"`)

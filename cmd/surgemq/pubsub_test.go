@@ -9,21 +9,20 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"fmt"
 	"math/big"
 	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/lonelyleaf/surgemq/mqtt/mqtttest"
 )
 
 // cliBroker is a broker the pub/sub commands are tested against.
@@ -61,91 +60,14 @@ func eachBroker(t *testing.T, cfg cliBrokerConfig, f func(t *testing.T, b cliBro
 	}
 }
 
-type mosquittoCLI struct{ addr, tlsAddr string }
-
-func (m *mosquittoCLI) Addr() string    { return m.addr }
-func (m *mosquittoCLI) TLSAddr() string { return m.tlsAddr }
-
-// startMosquittoCLI starts mosquitto on free loopback ports and stops it (by PID) in
-// t.Cleanup.
+// startMosquittoCLI starts Debian's Mosquitto for the test, configured as cfg asks.
 func startMosquittoCLI(t *testing.T, cfg cliBrokerConfig) cliBroker {
-	t.Helper()
-	path, err := exec.LookPath("mosquitto")
-	if err != nil {
-		path = "/usr/sbin/mosquitto"
-	}
-	if _, err := os.Stat(path); err != nil {
-		t.Skip("mosquitto is not installed (apt-get install mosquitto); skipping")
-	}
-	dir := t.TempDir()
-	m := &mosquittoCLI{addr: freeAddr(t)}
-	var conf strings.Builder
-	fmt.Fprintf(&conf, "log_dest stderr\nlog_type error\npersistence false\n")
-	if u, err := user.Current(); err == nil {
-		fmt.Fprintf(&conf, "user %s\n", u.Username) // Stay able to read the temp dir.
-	}
-	fmt.Fprintf(&conf, "listener %s 127.0.0.1\n", port(m.addr))
+	mc := mqtttest.MosquittoConfig{Users: cfg.Users}
 	if c := cfg.TLS; c != nil {
-		m.tlsAddr = freeAddr(t)
-		fmt.Fprintf(&conf, "listener %s 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\nrequire_certificate %v\n",
-			port(m.tlsAddr), c.caFile, c.serverCert, c.serverKey, c.requireClientCert)
+		mc.TLS = &mqtttest.TLSFiles{CAFile: c.caFile, CertFile: c.serverCert, KeyFile: c.serverKey,
+			RequireCertificate: c.requireClientCert}
 	}
-	if cfg.Users != nil {
-		pw := filepath.Join(dir, "passwd")
-		var lines strings.Builder
-		for u, p := range cfg.Users {
-			fmt.Fprintf(&lines, "%s:%s\n", u, p)
-		}
-		require.NoError(t, os.WriteFile(pw, []byte(lines.String()), 0o600))
-		out, err := exec.Command("mosquitto_passwd", "-U", pw).CombinedOutput()
-		require.NoError(t, err, "mosquitto_passwd: %s", out)
-		fmt.Fprintf(&conf, "allow_anonymous false\npassword_file %s\n", pw)
-	} else {
-		fmt.Fprintf(&conf, "allow_anonymous true\n")
-	}
-	cf := filepath.Join(dir, "mosquitto.conf")
-	require.NoError(t, os.WriteFile(cf, []byte(conf.String()), 0o600))
-	var log bytes.Buffer
-	cmd := exec.Command(path, "-c", cf)
-	cmd.Stdout, cmd.Stderr = &log, &log
-	require.NoError(t, cmd.Start())
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("mosquitto log:\n%s", log.String())
-		}
-	})
-	for _, addr := range []string{m.addr, m.tlsAddr} {
-		if addr == "" {
-			continue
-		}
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			c, err := net.DialTimeout("tcp", addr, time.Second)
-			if err == nil {
-				c.Close()
-				break
-			}
-			select {
-			case <-exited:
-				t.Fatalf("mosquitto exited: %s", log.String())
-			case <-time.After(5 * time.Millisecond):
-			}
-			require.True(t, time.Now().Before(deadline), "mosquitto not listening on %s", addr)
-		}
-	}
-	return m
+	return mqtttest.StartMosquitto(t, mc)
 }
 
 func freeAddr(t *testing.T) string {
@@ -153,11 +75,6 @@ func freeAddr(t *testing.T) string {
 	require.NoError(t, err)
 	defer l.Close()
 	return l.Addr().String()
-}
-
-func port(addr string) string {
-	_, p, _ := net.SplitHostPort(addr)
-	return p
 }
 
 // lockedBuffer is an io.Writer the command and the test share.

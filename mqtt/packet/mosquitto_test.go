@@ -6,57 +6,18 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/lonelyleaf/surgemq/mqtt/mqtttest"
 )
 
-// startMosquitto runs a private mosquitto broker on a free 127.0.0.1 port for the test and
-// returns its address; the test is skipped where mosquitto is not installed.
+// startMosquitto runs a private Mosquitto on a free 127.0.0.1 port for the test and returns
+// its address; the test is skipped where Mosquitto is not installed.
 func startMosquitto(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("mosquitto")
-	if err != nil {
-		t.Skip("mosquitto not installed")
-	}
-	for attempt := 0; attempt < 3; attempt++ { // the port could be taken between close and bind
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		addr := l.Addr().String()
-		require.NoError(t, l.Close())
-		conf := filepath.Join(t.TempDir(), "mosquitto.conf")
-		require.NoError(t, os.WriteFile(conf, fmt.Appendf(nil,
-			"listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n",
-			l.Addr().(*net.TCPAddr).Port), 0o600))
-		cmd := exec.Command(path, "-c", conf)
-		require.NoError(t, cmd.Start())
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
-			select {
-			case <-exited:
-				deadline = time.Time{} // it could not start; try another port
-				continue
-			default:
-			}
-			if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-				require.NoError(t, c.Close())
-				t.Cleanup(func() {
-					_ = cmd.Process.Kill()
-					<-exited
-				})
-				return addr
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		_ = cmd.Process.Kill()
-	}
-	t.Fatal("mosquitto did not start")
-	return ""
+	return mqtttest.StartMosquitto(t, mqtttest.MosquittoConfig{}).Addr()
 }
 
 // wireClient speaks MQTT over one TCP connection using only this package.
