@@ -15,8 +15,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/lonelyleaf/surgemq/adapters/serial/serialtest"
 	"golang.org/x/net/icmp"
+
+	"github.com/lonelyleaf/surgemq/adapters/serial/serialtest"
 
 	"github.com/lonelyleaf/surgemq/pingmq"
 )

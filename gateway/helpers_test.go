@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -13,33 +12,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lonelyleaf/surgemq/adapters"
+	"github.com/lonelyleaf/surgemq/mqtt/mqtttest"
 	"github.com/lonelyleaf/surgemq/pingmq"
 )
 
 const wait = 10 * time.Second
 
-// syncBuffer is a concurrency-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // testLogger logs to a buffer the test can read (and prints it when the test fails).
-func testLogger(t *testing.T) (*slog.Logger, *syncBuffer) {
+func testLogger(t *testing.T) (*slog.Logger, *mqtttest.Buffer) {
 	t.Helper()
-	buf := &syncBuffer{}
+	buf := &mqtttest.Buffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("gateway log:\n%s", buf)
@@ -52,7 +34,7 @@ func testLogger(t *testing.T) (*slog.Logger, *syncBuffer) {
 type running struct {
 	*Gateway
 	addr string
-	log  *syncBuffer
+	log  *mqtttest.Buffer
 	stop func() error // cancels Run and returns its result
 }
 

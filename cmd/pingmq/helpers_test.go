@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +13,7 @@ import (
 	"golang.org/x/net/icmp"
 
 	"github.com/lonelyleaf/surgemq/broker"
+	"github.com/lonelyleaf/surgemq/mqtt/mqtttest"
 	"github.com/lonelyleaf/surgemq/mqtt/packet"
 	"github.com/lonelyleaf/surgemq/pingmq"
 )
@@ -22,39 +21,9 @@ import (
 // wait bounds every wait in these tests; nothing should take close to it.
 const wait = 15 * time.Second
 
-// syncBuffer is a concurrency-safe buffer for a command's stdout or stderr.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// waitMatch polls s until it matches re and returns the first match's groups.
-func (s *syncBuffer) waitMatch(t *testing.T, re string) []string {
-	t.Helper()
-	rx := regexp.MustCompile(re)
-	var m []string
-	require.Eventually(t, func() bool {
-		m = rx.FindStringSubmatch(s.String())
-		return m != nil
-	}, wait, 5*time.Millisecond, "never matched %q:\n%s", re, s)
-	return m
-}
-
 // running is a command started by start.
 type running struct {
-	stdout, stderr *syncBuffer
+	stdout, stderr *mqtttest.Buffer
 	cancel         context.CancelFunc
 	code           chan int
 }
@@ -62,7 +31,7 @@ type running struct {
 // start runs args in e (its stdout and stderr replaced) until stop or the test's end.
 func start(t *testing.T, e env, args ...string) *running {
 	t.Helper()
-	r := &running{stdout: &syncBuffer{}, stderr: &syncBuffer{}, code: make(chan int, 1)}
+	r := &running{stdout: &mqtttest.Buffer{}, stderr: &mqtttest.Buffer{}, code: make(chan int, 1)}
 	e.stdout, e.stderr = r.stdout, r.stderr
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel

@@ -53,8 +53,8 @@ func TestMonitorStateStatusAndWill(t *testing.T) {
 	d.Cut()
 	status.waitPayloads(t, "surgemq/status", "online", "offline", "online")
 	require.Equal(t, "online", retained(t, s, "surgemq/status"))
-	mon.stderr.waitMatch(t, `msg="connection lost; reconnecting"`)
-	mon.stderr.waitMatch(t, `msg=reconnected`)
+	mon.stderr.WaitMatch(t, `msg="connection lost; reconnecting"`)
+	mon.stderr.WaitMatch(t, `msg=reconnected`)
 
 	// A clean stop leaves the retained status "offline".
 	require.Equal(t, exitOK, mon.stop(t), mon.stderr)
@@ -70,14 +70,14 @@ func TestMonitorWaitsForBroker(t *testing.T) {
 	require.NoError(t, l.Close())
 
 	mon := start(t, env{pinger: answering}, "monitor", "-b", addr, "-p", "127.0.0.1", "-prefix", "lab")
-	mon.stderr.waitMatch(t, `msg="cannot reach the broker; retrying"`)
+	mon.stderr.WaitMatch(t, `msg="cannot reach the broker; retrying"`)
 
 	l, err = net.Listen("tcp", addr)
 	if err != nil {
 		t.Skipf("the port was taken meanwhile: %v", err)
 	}
 	s := serveOn(t, l, broker.Options{})
-	mon.stderr.waitMatch(t, `msg=connected`)
+	mon.stderr.WaitMatch(t, `msg=connected`)
 	require.Eventually(t, func() bool { return s.Stats().Retained >= 3 }, wait, 5*time.Millisecond,
 		"state, state word and status retained")
 	require.Equal(t, "online", retained(t, s, "lab/status"))

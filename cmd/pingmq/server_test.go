@@ -19,7 +19,7 @@ import (
 func startServer(t *testing.T, e env, args ...string) (*running, string) {
 	t.Helper()
 	r := start(t, e, append([]string{"server", "-u", "tcp://127.0.0.1:0"}, args...)...)
-	addr := r.stderr.waitMatch(t, `msg=listening addr=(127\.0\.0\.1:\d+)`)[1]
+	addr := r.stderr.WaitMatch(t, `msg=listening addr=(127\.0\.0\.1:\d+)`)[1]
 	return r, "tcp://" + addr
 }
 
@@ -97,7 +97,7 @@ func TestServerLayouts(t *testing.T) {
 func TestServerWithoutICMPKeepsServing(t *testing.T) {
 	needNoPingSocket(t)
 	srv, url := startServer(t, env{}, "-p", "127.0.0.1", "-mode", "unprivileged")
-	srv.stderr.waitMatch(t, `serving the broker without pinging`)
+	srv.stderr.WaitMatch(t, `serving the broker without pinging`)
 	logs := srv.stderr.String()
 	require.Equal(t, 1, strings.Count(logs, "level=ERROR"), logs)
 	require.Contains(t, logs, "ping_group_range")
@@ -138,7 +138,7 @@ func TestClientUntilInterrupted(t *testing.T) {
 	require.NoError(t, c.Publish(ctx, "a/1", []byte("one two"), mqtt.QoS1))
 	require.NoError(t, c.Publish(ctx, "c", []byte("not subscribed"), mqtt.QoS1))
 	require.NoError(t, c.Publish(ctx, "b", []byte(""), mqtt.QoS1))
-	cl.stdout.waitMatch(t, "a/1 one two\nb \n$")
+	cl.stdout.WaitMatch(t, "a/1 one two\nb \n$")
 	require.Equal(t, exitOK, cl.stop(t))
 	require.NotContains(t, cl.stdout.String(), "not subscribed")
 }

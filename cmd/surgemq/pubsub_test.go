@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -16,7 +15,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -77,24 +75,6 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// lockedBuffer is an io.Writer the command and the test share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // result is the outcome of one command.
 type result struct {
 	code           int
@@ -103,7 +83,7 @@ type result struct {
 
 // cmdRun is a command running in the background.
 type cmdRun struct {
-	stdout, stderr *lockedBuffer
+	stdout, stderr *mqtttest.Buffer
 	done           chan result
 	cancel         context.CancelFunc
 }
@@ -112,7 +92,7 @@ type cmdRun struct {
 func start(t *testing.T, cmd string, stdin string, args ...string) *cmdRun {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	r := &cmdRun{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan result, 1), cancel: cancel}
+	r := &cmdRun{stdout: &mqtttest.Buffer{}, stderr: &mqtttest.Buffer{}, done: make(chan result, 1), cancel: cancel}
 	run := runPub
 	if cmd == "sub" {
 		run = runSub
@@ -331,7 +311,7 @@ func TestCrossCheck(t *testing.T) {
 		// mosquitto_sub, ready once it printed the retained message.
 		require.Equal(t, 0, run(t, "pub", "", args(hp, []string{"-t", "cross/a", "-m", "ready", "-r"})...).code)
 		mcmd := exec.Command("mosquitto_sub", append(hp, "-t", "cross/#", "-q", "2", "-V", "5", "-C", "4", "-W", "20", "-F", format)...)
-		var mout lockedBuffer
+		var mout mqtttest.Buffer
 		mcmd.Stdout, mcmd.Stderr = &mout, &mout
 		require.NoError(t, mcmd.Start())
 		var merr error

@@ -5,9 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -16,40 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lonelyleaf/surgemq/gateway"
+	"github.com/lonelyleaf/surgemq/mqtt/mqtttest"
 )
-
-// serveLog is a concurrency-safe buffer for a command's stderr.
-type serveLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *serveLog) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *serveLog) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// waitLog waits until the log matches re and returns the first match's groups.
-func (s *serveLog) waitLog(t *testing.T, re string) []string {
-	t.Helper()
-	rx := regexp.MustCompile(re)
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := rx.FindStringSubmatch(s.String()); m != nil {
-			return m
-		}
-		time.Sleep(5 * time.Millisecond) // polling a condition with a deadline
-	}
-	t.Fatalf("log never matched %q:\n%s", re, s)
-	return nil
-}
 
 func writeServeConfig(t *testing.T, dir, doc string) string {
 	t.Helper()
@@ -135,14 +101,14 @@ func TestServeFlagsOverrideTheFile(t *testing.T) {
 func TestServeReloadsOnSIGHUP(t *testing.T) {
 	dir := t.TempDir()
 	path := writeServeConfig(t, dir, "[broker]\nlisteners = [\"127.0.0.1:0\"]\n")
-	logs := &serveLog{}
+	logs := &mqtttest.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan int, 1)
 	go func() {
 		done <- runServe(ctx, []string{"-c", path, "-data-dir", filepath.Join(dir, "data"), "-sys-interval", "0", "-log-level", "debug"}, logs, logs)
 	}()
-	addr := logs.waitLog(t, `msg=listening addr=(127\.0\.0\.1:\d+)`)[1]
+	addr := logs.WaitMatch(t, `msg=listening addr=(127\.0\.0\.1:\d+)`)[1]
 	require.Contains(t, logs.String(), "persistence: restored")
 
 	lost := make(chan error, 1)
@@ -160,12 +126,12 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 
 	writeServeConfig(t, dir, "[broker]\nlisteners = [\"127.0.0.1:0\"]\n\n[[ping]]\ntargets = [\"127.0.0.1\"]\n")
 	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGHUP))
-	logs.waitLog(t, `msg=reloaded adapters=1 started=1 stopped=0`)
+	logs.WaitMatch(t, `msg=reloaded adapters=1 started=1 stopped=0`)
 
 	// A broken file is refused and the running configuration kept.
 	writeServeConfig(t, dir, "[broker]\nlisteners = [\"127.0.0.1:0\"]\nbogus = 1\n")
 	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGHUP))
-	logs.waitLog(t, `reload failed; the running configuration is unchanged" error=".*surgemq.toml:3: broker.bogus: unknown key`)
+	logs.WaitMatch(t, `reload failed; the running configuration is unchanged" error=".*surgemq.toml:3: broker.bogus: unknown key`)
 
 	select {
 	case err := <-lost:

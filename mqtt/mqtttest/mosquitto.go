@@ -1,7 +1,6 @@
 package mqtttest
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -53,7 +52,7 @@ type Mosquitto struct {
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	exited chan struct{} // closed once cmd has been waited for
-	log    *logBuffer
+	log    *Buffer
 }
 
 // StartMosquitto starts Mosquitto on free 127.0.0.1 ports and stops it when the test ends,
@@ -159,7 +158,7 @@ func (m *Mosquitto) config(dir string, cfg MosquittoConfig) (string, error) {
 // start runs Mosquitto and waits until its listeners accept connections.
 func (m *Mosquitto) start() error {
 	cmd := exec.Command(m.path, "-c", m.conf)
-	log := &logBuffer{}
+	log := &Buffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		return err
@@ -264,22 +263,4 @@ func freeAddr(t testing.TB) string {
 func port(addr string) string {
 	_, p, _ := net.SplitHostPort(addr)
 	return p
-}
-
-// logBuffer collects the process's output; the copier goroutine and the test share it.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

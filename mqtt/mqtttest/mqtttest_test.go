@@ -102,3 +102,14 @@ func TestDialerCutAndBlock(t *testing.T) {
 	(<-accepted).Close()
 	require.Equal(t, int64(4), d.Dials())
 }
+
+func TestBufferWaitMatch(t *testing.T) {
+	var b mqtttest.Buffer
+	go func() {
+		for _, s := range []string{"starting\n", "ready ", "on 1883\n"} {
+			_, _ = b.Write([]byte(s))
+		}
+	}()
+	require.Equal(t, []string{"ready on 1883", "1883"}, b.WaitMatch(t, `ready on (\d+)`))
+	require.Equal(t, "starting\nready on 1883\n", b.String())
+}
