@@ -2,6 +2,7 @@ package broker
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -23,21 +24,53 @@ func TestSlowConsumerDoesNotBlockPublisher(t *testing.T) {
 
 	pub := b.dialRaw(t)
 	pub.connect(&packet.Connect{ClientID: "pub", CleanStart: true})
+	flood(t, pub, "flood")
+	pub.send(&packet.Pingreq{})
+	require.Equal(t, &packet.Pingresp{}, pub.read(), "publisher's connection still served")
+	wait(t, other.Publish("other", 1, false, "hi"))
+	require.Equal(t, "hi", string(in.next(t).Payload()))
+	require.Greater(t, b.Stats().Dropped, uint64(0), "drops are counted")
+}
+
+// A subscriber whose socket accepts nothing for WriteTimeout is closed as a slow consumer: an
+// abnormal end, so its will is published.
+func TestStuckConsumerIsClosed(t *testing.T) {
+	b := startBroker(t, Options{WriteTimeout: 200 * time.Millisecond})
+	in := newInbox()
+	watcher := b.connect(t, b.pahoOpts("watcher"))
+	subscribe(t, watcher, "will/#", 1, in)
+
+	stuck := b.dialRaw(t)
+	stuck.connect(&packet.Connect{ClientID: "stuck", CleanStart: true,
+		Will: &packet.Will{Topic: "will/stuck", Payload: []byte("gone"), QoS: 1}})
+	stuck.send(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "flood", QoS: 0}}})
+	stuck.read() // SUBACK; from now on it reads nothing
+
+	pub := b.dialRaw(t)
+	pub.connect(&packet.Connect{ClientID: "pub", CleanStart: true})
+	flood(t, pub, "flood")
+	m := in.next(t)
+	require.Equal(t, "will/stuck", m.Topic())
+	require.Equal(t, "gone", string(m.Payload()))
+	require.Equal(t, uint64(1), b.Stats().SlowConsumers)
+	pub.send(&packet.Pingreq{})
+	require.Equal(t, &packet.Pingresp{}, pub.read(), "the publisher is still served")
+}
+
+// flood publishes 20 MB of QoS 0 messages on topic through pub: far more than the socket
+// buffers and the outbound bound of a subscriber that does not read can hold.
+func flood(t *testing.T, pub *rawClient, topic string) {
+	t.Helper()
 	payload := make([]byte, 1024)
-	const n = 20000 // 20 MB: far more than the socket buffers and the outbound bound hold
+	const n = 20000
 	batch := make([]byte, 0, 64<<10)
-	for i := 0; i < n; i++ {
+	for i := range n {
 		var err error
-		batch, err = (&packet.Publish{Topic: "flood", Payload: payload}).Encode(batch, packet.V311)
+		batch, err = (&packet.Publish{Topic: topic, Payload: payload}).Encode(batch, packet.V311)
 		require.NoError(t, err)
 		if len(batch) > 60<<10 || i == n-1 {
 			pub.sendBytes(batch) // would block forever if the broker stopped reading
 			batch = batch[:0]
 		}
 	}
-	pub.send(&packet.Pingreq{})
-	require.Equal(t, &packet.Pingresp{}, pub.read(), "publisher's connection still served")
-	wait(t, other.Publish("other", 1, false, "hi"))
-	require.Equal(t, "hi", string(in.next(t).Payload()))
-	require.Greater(t, b.Stats().Dropped, uint64(0), "drops are counted")
 }
