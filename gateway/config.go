@@ -199,7 +199,7 @@ func (c Config) validate() []*ConfigError {
 			errs = append(errs, e)
 		}
 	}
-	if err := validPrefix(c.Prefix); err != nil {
+	if err := adapters.ValidPrefix(c.Prefix); err != nil {
 		add(invalidf([]string{"prefix"}, "%v", err))
 	}
 	for _, e := range c.Broker.validate() {
@@ -378,20 +378,6 @@ func (l LogConfig) validate() []*ConfigError {
 		errs = append(errs, invalidf([]string{"log", "format"}, "%q is not text or json", l.Format))
 	}
 	return errs
-}
-
-// validPrefix checks a topic prefix: not empty, no wildcards or NUL, no empty level (so no
-// leading or trailing '/').
-func validPrefix(p string) error {
-	switch {
-	case p == "":
-		return errors.New("empty")
-	case strings.ContainsAny(p, "+#\x00"):
-		return fmt.Errorf("%q contains a wildcard or NUL", p)
-	case strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.Contains(p, "//"):
-		return fmt.Errorf("%q has an empty topic level", p)
-	}
-	return nil
 }
 
 // brokerOptions maps the [broker] table onto broker.Options.

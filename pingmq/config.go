@@ -2,7 +2,6 @@ package pingmq
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/lonelyleaf/surgemq/adapters"
@@ -164,7 +163,7 @@ func (c Config) plan() ([]*group, error) {
 	if c.Concurrency < 1 || c.Concurrency > 4096 {
 		return nil, invalid("concurrency", "%d is not within 1-4096", c.Concurrency)
 	}
-	if err := validPrefix(c.Prefix); err != nil {
+	if err := adapters.ValidPrefix(c.Prefix); err != nil {
 		return nil, invalid("prefix", "%v", err)
 	}
 	if c.QoS > 2 {
@@ -174,11 +173,11 @@ func (c Config) plan() ([]*group, error) {
 		return nil, invalid("ping_interval", "must be positive")
 	}
 	if c.HomeAssistant {
-		if err := validPrefix(c.DiscoveryPrefix); err != nil {
+		if err := adapters.ValidPrefix(c.DiscoveryPrefix); err != nil {
 			return nil, invalid("discovery_prefix", "%v", err)
 		}
 		if c.AvailabilityTopic != "" {
-			if err := validPrefix(c.AvailabilityTopic); err != nil {
+			if err := adapters.ValidPrefix(c.AvailabilityTopic); err != nil {
 				return nil, invalid("availability_topic", "%v", err)
 			}
 		}
@@ -248,20 +247,6 @@ func (c Config) checkTiming(key string, g Group) error {
 	if g.Timeout.Duration <= time.Duration(g.Count-1)*c.PingInterval.Duration {
 		return invalid(key+"timeout", "%v leaves no time for %d requests %v apart (ping_interval)",
 			g.Timeout.Duration, g.Count, c.PingInterval.Duration)
-	}
-	return nil
-}
-
-// validPrefix checks a topic prefix: not empty, no wildcards or NUL, no leading or trailing
-// '/' (portable topics have no leading slash) and no empty level.
-func validPrefix(p string) error {
-	switch {
-	case p == "":
-		return fmt.Errorf("empty")
-	case strings.ContainsAny(p, "+#\x00"):
-		return fmt.Errorf("%q contains a wildcard or NUL", p)
-	case strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.Contains(p, "//"):
-		return fmt.Errorf("%q has an empty topic level", p)
 	}
 	return nil
 }

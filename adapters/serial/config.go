@@ -160,13 +160,13 @@ func (c Config) Validate() error {
 
 // mode validates c and returns the go.bug.st/serial mode it asks for.
 func (c Config) mode() (*bugst.Mode, error) {
-	if err := validLevel(c.Name); err != nil {
+	if err := adapters.ValidLevel(c.Name); err != nil {
 		return nil, invalid("name", "%v", err)
 	}
 	if c.Path == "" {
 		return nil, invalid("path", "empty")
 	}
-	if err := validPrefix(c.Prefix); err != nil {
+	if err := adapters.ValidPrefix(c.Prefix); err != nil {
 		return nil, invalid("prefix", "%v", err)
 	}
 	if c.Baud <= 0 {
@@ -240,29 +240,4 @@ func (c Config) mode() (*bugst.Mode, error) {
 		return nil, invalid("tx_queue", "%d is not within 1-4096", c.TxQueue)
 	}
 	return m, nil
-}
-
-// validLevel checks a single topic level: not empty, no '/', wildcard or NUL.
-func validLevel(s string) error {
-	if s == "" {
-		return fmt.Errorf("empty")
-	}
-	if strings.ContainsAny(s, "/+#\x00") {
-		return fmt.Errorf("%q contains '/', a wildcard or NUL", s)
-	}
-	return nil
-}
-
-// validPrefix checks a topic prefix: not empty, no wildcards or NUL, no empty level (so no
-// leading or trailing '/').
-func validPrefix(p string) error {
-	switch {
-	case p == "":
-		return fmt.Errorf("empty")
-	case strings.ContainsAny(p, "+#\x00"):
-		return fmt.Errorf("%q contains a wildcard or NUL", p)
-	case strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.Contains(p, "//"):
-		return fmt.Errorf("%q has an empty topic level", p)
-	}
-	return nil
 }
