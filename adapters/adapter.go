@@ -36,6 +36,7 @@ type Client interface {
 type Adapter interface {
 	// Run publishes and subscribes through c until ctx is cancelled, then returns nil. A
 	// returned error means the adapter failed; the gateway logs it and restarts the adapter
-	// with backoff.
+	// with backoff. A panic in Run is recovered by the gateway; every goroutine Run starts
+	// runs its work through Guard, so that a panic there ends Run rather than the process.
 	Run(ctx context.Context, c Client) error
 }

@@ -21,10 +21,6 @@ const (
 	backoffMax = time.Minute
 )
 
-// ErrAdapterPanic is the failure of an adapter that panicked (in Run or in one of its
-// subscription handlers); the gateway recovers, logs the stack and restarts it.
-var ErrAdapterPanic = errors.New("adapter panicked")
-
 // errReturned is the failure of an adapter whose Run returned nil before it was stopped.
 var errReturned = errors.New("adapter returned while it should run")
 
@@ -148,19 +144,16 @@ func permanent(err error) bool {
 	return errors.Is(err, pingmq.ErrNoICMP)
 }
 
-// runOnce runs the adapter once, turning a panic in Run or in one of its subscription
-// handlers into an ErrAdapterPanic failure, and a nil return before ctx ended into
-// errReturned.
+// runOnce runs the adapter once, turning a panic in Run, in one of its subscription handlers
+// or in a goroutine it started through adapters.Guard into an adapters.ErrPanic failure, and
+// a nil return before ctx ended into errReturned.
 func (g *Gateway) runOnce(ctx context.Context, in *instance) (err error) {
 	rctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: %v\n%s", ErrAdapterPanic, r, debug.Stack())
-		}
-	}()
-	err = in.adapter.Run(rctx, guarded{c: g.client, fail: cancel})
-	if cause := context.Cause(rctx); ctx.Err() == nil && errors.Is(cause, ErrAdapterPanic) {
+	adapters.Guard(func(p error) { err = p }, func() {
+		err = in.adapter.Run(rctx, guarded{c: g.client, fail: cancel})
+	})
+	if cause := context.Cause(rctx); ctx.Err() == nil && errors.Is(cause, adapters.ErrPanic) {
 		return cause // a handler panicked: that ended the run
 	}
 	if err == nil && ctx.Err() == nil {
@@ -185,7 +178,7 @@ func (g guarded) Subscribe(ctx context.Context, filter string, qos byte, h adapt
 	return g.c.Subscribe(ctx, filter, qos, func(m adapters.Message) {
 		defer func() {
 			if r := recover(); r != nil {
-				g.fail(fmt.Errorf("%w: handler for %s: %v\n%s", ErrAdapterPanic, filter, r, debug.Stack()))
+				g.fail(fmt.Errorf("%w: handler for %s: %v\n%s", adapters.ErrPanic, filter, r, debug.Stack()))
 			}
 		}()
 		h(m)

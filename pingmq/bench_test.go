@@ -32,7 +32,7 @@ func BenchmarkRound(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		m.round(ctx, nopClient{}, up, sem, m.groups[0])
+		m.round(ctx, nopClient{}, up, sem, m.groups[0], func(err error) { b.Error(err) })
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/254, "ns/host")
 }

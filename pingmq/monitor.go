@@ -114,8 +114,10 @@ func (m *Monitor) Run(ctx context.Context, c adapters.Client) error {
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// A panic in one of the goroutines below (a custom Pinger, say) ends Run with an error
+	// wrapping adapters.ErrPanic instead of the process.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 
 	if m.cfg.HomeAssistant {
 		// The token taken below absorbs the retained "online" the subscription may deliver
@@ -138,23 +140,28 @@ func (m *Monitor) Run(ctx context.Context, c adapters.Client) error {
 		m.announce(ctx, c) // configs before the first state, as Home Assistant recommends
 		<-announce
 		wg.Go(func() {
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-announce:
-					m.announce(ctx, c)
+			adapters.Guard(cancel, func() {
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-announce:
+						m.announce(ctx, c)
+					}
 				}
-			}
+			})
 		})
 	}
 
 	sem := make(chan struct{}, m.cfg.Concurrency)
 	for _, g := range m.groups {
-		wg.Go(func() { m.loop(ctx, c, ping, sem, g) })
+		wg.Go(func() { adapters.Guard(cancel, func() { m.loop(ctx, c, ping, sem, g, cancel) }) })
 	}
 	m.log.Info("pingmq: monitoring", "hosts", len(m.hosts), "groups", len(m.groups))
 	<-ctx.Done()
+	if err := context.Cause(ctx); errors.Is(err, adapters.ErrPanic) {
+		return fmt.Errorf("pingmq: %w", err)
+	}
 	return nil
 }
 
@@ -204,13 +211,13 @@ func (m *Monitor) selectMode() (privileged bool, err error) {
 }
 
 // loop runs g's rounds every g.interval until ctx ends.
-func (m *Monitor) loop(ctx context.Context, c adapters.Client, ping Pinger, sem chan struct{}, g *group) {
+func (m *Monitor) loop(ctx context.Context, c adapters.Client, ping Pinger, sem chan struct{}, g *group, fail func(error)) {
 	t := time.NewTicker(g.interval)
 	defer t.Stop()
 	warned := false
 	for {
 		start := time.Now()
-		m.round(ctx, c, ping, sem, g)
+		m.round(ctx, c, ping, sem, g, fail)
 		if d := time.Since(start); d > g.interval && !warned && ctx.Err() == nil {
 			warned = true
 			m.log.Warn("pingmq: a round takes longer than the interval; raise interval or concurrency",
@@ -225,8 +232,8 @@ func (m *Monitor) loop(ctx context.Context, c adapters.Client, ping Pinger, sem 
 }
 
 // round pings every host of g once, at most cap(sem) at a time over all groups, and returns
-// when all are done.
-func (m *Monitor) round(ctx context.Context, c adapters.Client, ping Pinger, sem chan struct{}, g *group) {
+// when all are done. A check that panics is passed to fail.
+func (m *Monitor) round(ctx context.Context, c adapters.Client, ping Pinger, sem chan struct{}, g *group, fail func(error)) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for _, h := range g.hosts {
@@ -237,7 +244,7 @@ func (m *Monitor) round(ctx context.Context, c adapters.Client, ping Pinger, sem
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			m.check(ctx, c, ping, g, h)
+			adapters.Guard(fail, func() { m.check(ctx, c, ping, g, h) })
 		})
 	}
 }

@@ -329,6 +329,30 @@ func TestRunStopsOnCancel(t *testing.T) {
 	require.NoError(t, <-done)
 }
 
+// A Pinger that panics (on another goroutine than Run's) ends Run with an error wrapping
+// adapters.ErrPanic, for the gateway to restart it, instead of ending the process.
+func TestPingerPanicEndsRun(t *testing.T) {
+	cfg := testConfig("10.0.0.1", "10.0.0.2")
+	m, err := New(cfg, nil)
+	require.NoError(t, err)
+	m.Pinger = func(ctx context.Context, host string, count int, timeout time.Duration) (Stats, error) {
+		if host == "10.0.0.2" {
+			panic("pinger bug")
+		}
+		<-ctx.Done()
+		return Stats{}, ctx.Err()
+	}
+	done := make(chan error, 1)
+	go func() { done <- m.Run(context.Background(), adapterstest.New()) }()
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, adapters.ErrPanic)
+		require.ErrorContains(t, err, "pinger bug")
+	case <-time.After(wait):
+		t.Fatal("Run did not return")
+	}
+}
+
 func TestPublishFailureKeepsRunning(t *testing.T) {
 	s := newScripted()
 	var logs bytes.Buffer

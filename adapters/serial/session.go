@@ -67,7 +67,8 @@ func (p *Port) session(ctx context.Context, c adapters.Client, port bugst.Port, 
 	var wg sync.WaitGroup
 	var werr error
 	wg.Go(func() {
-		werr = p.writer(ctx, dev, txq)
+		// A panic here would end the process, not just this adapter; Run reports it instead.
+		adapters.Guard(func(err error) { werr = err }, func() { werr = p.writer(ctx, dev, txq) })
 		if werr != nil {
 			cancel()
 		}
