@@ -3,7 +3,8 @@
 #
 #   check-deb.sh DIST DEB_VERSION VERSION DEB_ARCH...
 #
-# For each architecture: control fields, maintainer scripts, conffiles, the exact list of files
+# First the release build in DIST: static, -trimpath, stripped, the right GOARM, SHA256SUMS.
+# Then for each architecture: control fields, maintainer scripts, conffiles, the exact list of files
 # with their modes and owners, that the binaries are for that architecture and are the ones in
 # DIST (armhf ships the GOARM=6 build), that they run (natively or under QEMU), print VERSION and
 # accept the packaged config (surgemq check-config), and that the unit file passes `systemd-analyze verify` and keeps its required settings. Then
@@ -64,6 +65,33 @@ required_unit_lines=(
 	'DeviceAllow=char-ttyAMA rw'
 	'WantedBy=multi-user.target'
 )
+
+# The release build: every binary static, path-free and stripped, ARM ones for the right
+# GOARM, SHA256SUMS true, and the packager not a dependency of the module.
+deb_name=dist
+for b in "$dist"/*_linux_*; do
+	[ -f "$b" ] || continue
+	info=$(go version -m "$b") || {
+		fail "$b: no Go build information"
+		continue
+	}
+	for setting in CGO_ENABLED=0 -trimpath=true; do
+		grep -qP "^\tbuild\t\Q$setting\E\$" <<<"$info" || fail "$(basename "$b") not built with $setting"
+	done
+	case $b in
+	*_armv6) grep -qP '^\tbuild\tGOARM=6$' <<<"$info" || fail "$(basename "$b") is not GOARM=6" ;;
+	*_armv7) grep -qP '^\tbuild\tGOARM=7$' <<<"$info" || fail "$(basename "$b") is not GOARM=7" ;;
+	esac
+	# -ldflags=-s leaves no symbol table ("no symbols"); -trimpath keeps ldflags out of the info.
+	if go tool nm "$b" >/dev/null 2>&1; then
+		fail "$(basename "$b") has a symbol table: not built with -ldflags=-s"
+	fi
+done
+(cd "$dist" && sha256sum --quiet --strict -c SHA256SUMS) || fail "SHA256SUMS does not match the files"
+if grep -q nfpm "$root/go.mod" "$root/go.sum"; then
+	fail "nfpm is in go.mod/go.sum: it is a build tool, run at a pinned version, not a dependency"
+fi
+[ $failures -eq 0 ] && echo "check-deb: ok release build settings and SHA256SUMS"
 
 for arch in "$@"; do
 	deb="$dist/surgemq_${deb_version}_${arch}.deb"

@@ -117,6 +117,51 @@ expect "upgrade did not restart the service" "grep -Eq '(^| )restart surgemq.ser
 expect "upgrade stopped the service in prerm" "! grep -Eq '(^| )stop surgemq.service' /tmp/systemctl.log"
 echo "install-test: upgrade: edited config kept, service restarted"
 
+# 2b. Upgrades to newer versions whose default config changed. next is the package again at a
+# higher version with one more line in the config; next2 one more again.
+in_root sh -ec '
+	cd /tmp
+	dpkg-deb -R surgemq.deb pkg
+	for n in next next2; do
+		sed -i "s/^Version: .*/&+$n/" pkg/DEBIAN/control
+		echo "# $n default" >>pkg/etc/surgemq/surgemq.toml
+		chmod 0640 pkg/etc/surgemq/surgemq.toml # as nfpm.yaml ships it; -R loses the mode
+		(cd pkg && find . -path ./DEBIAN -prune -o -type f -printf "%P\0" | xargs -0 md5sum >DEBIAN/md5sums)
+		dpkg-deb --root-owner-group -b pkg surgemq-$n.deb >/dev/null
+	done' || fail "could not build the newer test packages"
+# An edited config with an owner and mode of the admin's: unattended upgrades keep the old
+# file (--force-confold), leave the new default beside it, and do not touch owner or mode.
+in_root chown root:root "$conf"
+in_root chmod 0644 "$conf"
+in_root dpkg -i --force-confold /tmp/surgemq-next.deb >"$t/upgrade-next.log" 2>&1 || {
+	cat "$t/upgrade-next.log" >&2
+	fail "upgrade to a newer version failed"
+}
+expect "upgrade replaced the edited config" "grep -qx '# local edit' $conf"
+expect "no $conf.dpkg-dist with the new default" "grep -qx '# next default' $conf.dpkg-dist"
+expect "upgrade changed the admin's owner or mode of $conf" "[ \"\$(stat -c '%U:%G %a' $conf)\" = 'root:root 644' ]"
+# An unedited config (as installed: root:surgemq 0640) is replaced by the new default, and the
+# service can still read it.
+in_root mv "$conf.dpkg-dist" "$conf"
+in_root chown root:surgemq "$conf"
+in_root chmod 0640 "$conf"
+in_root dpkg -i /tmp/surgemq-next2.deb >"$t/upgrade-next2.log" 2>&1 || {
+	cat "$t/upgrade-next2.log" >&2
+	fail "upgrade with an unedited config failed"
+}
+expect "upgrade kept an unedited config instead of the new default" "grep -qx '# next2 default' $conf"
+expect "$conf is not root:surgemq 0640 after dpkg replaced it" "[ \"\$(stat -c '%U:%G %a' $conf)\" = 'root:surgemq 640' ]"
+# A deleted config restored by dpkg (--force-confmiss) is written as packaged; postinst makes
+# it readable by the service again.
+in_root rm "$conf"
+in_root dpkg -i --force-confmiss /tmp/surgemq-next2.deb >"$t/confmiss.log" 2>&1 || {
+	cat "$t/confmiss.log" >&2
+	fail "reinstall with --force-confmiss failed"
+}
+expect "$conf is not root:surgemq 0640 after --force-confmiss" "[ \"\$(stat -c '%U:%G %a' $conf)\" = 'root:surgemq 640' ]"
+in_root sh -c "echo '# local edit' >>$conf"
+echo "install-test: upgrades: edited config, owner and mode kept; unedited or restored config readable by the service"
+
 # 3. Remove: binaries and unit go, the config stays, the service is stopped and masked.
 : >"$r/tmp/systemctl.log"
 in_root mkdir -p /var/lib/surgemq/sessions
