@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lonelyleaf/surgemq/broker"
+	"github.com/lonelyleaf/surgemq/mqtt"
 	"github.com/lonelyleaf/surgemq/mqtt/mqtttest"
 	"github.com/lonelyleaf/surgemq/mqtt/packet"
 	"github.com/lonelyleaf/surgemq/pingmq"
@@ -112,4 +114,46 @@ func TestMonitorRefused(t *testing.T) {
 	require.Equal(t, exitError, code, errs)
 	require.Regexp(t, `level=ERROR msg="cannot connect".*refused`, errs)
 	require.NotContains(t, errs, "retrying")
+}
+
+// pingmq monitor publishes into any broker: here Debian's Mosquitto, read by a plain client.
+// A clean stop leaves the retained status "offline" there too.
+func TestMonitorIntoMosquitto(t *testing.T) {
+	m := mqtttest.StartMosquitto(t, mqtttest.MosquittoConfig{})
+	url := "mqtt://" + m.Addr()
+	mon := start(t, env{pinger: answering}, "monitor", "-b", url, "-p", "127.0.0.1", "-id", "pingmq-mosq")
+
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	got := make(chan mqtt.Message, 16)
+	c, err := mqtt.Dial(ctx, url, mqtt.Options{ClientID: "laptop"})
+	require.NoError(t, err)
+	defer c.Disconnect(context.Background())
+	_, err = c.Subscribe(ctx, func(msg *mqtt.Message) { got <- *msg },
+		mqtt.Subscription{Filter: "surgemq/status", QoS: mqtt.QoS1},
+		mqtt.Subscription{Filter: "surgemq/ping/127.0.0.1/state", QoS: mqtt.QoS1})
+	require.NoError(t, err)
+	want := map[string]string{"surgemq/status": "online", "surgemq/ping/127.0.0.1/state": "online"}
+	for len(want) > 0 {
+		select {
+		case msg := <-got:
+			if want[msg.Topic] == string(msg.Payload) {
+				delete(want, msg.Topic)
+			}
+		case <-ctx.Done():
+			t.Fatalf("never got %v from the monitor through mosquitto; its log:\n%s", want, mon.stderr)
+		}
+	}
+
+	require.Equal(t, exitOK, mon.stop(t), mon.stderr)
+	for {
+		select {
+		case msg := <-got:
+			if msg.Topic == "surgemq/status" && string(msg.Payload) == "offline" {
+				return
+			}
+		case <-ctx.Done():
+			t.Fatal("no offline status after a clean stop")
+		}
+	}
 }
