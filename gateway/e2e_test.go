@@ -18,12 +18,14 @@ import (
 	"golang.org/x/net/icmp"
 
 	"github.com/lonelyleaf/surgemq/adapters/serial/serialtest"
+	"github.com/lonelyleaf/surgemq/pingmq/pingtest"
 
 	"github.com/lonelyleaf/surgemq/pingmq"
 )
 
-// silentHost is a TEST-NET-1 address (RFC 5737) the lab pinger reports as not answering. No
-// packet is ever sent to it.
+// silentHost is a TEST-NET-1 address (RFC 5737) that does not answer: it lives in a network
+// namespace the test creates, which ignores echo requests, or, where no namespace can be made,
+// the lab pinger reports it silent without sending anything.
 const silentHost = "192.0.2.1"
 
 // icmpMode reports which ICMP socket this process may open: "privileged", "unprivileged"
@@ -38,8 +40,9 @@ func icmpMode() string {
 	return ""
 }
 
-// labPinger pings 127.0.0.1 for real where ICMP is permitted (else it stands in for it) and
-// reports silentHost as silent; any other host fails the test.
+// labPinger pings 127.0.0.1 for real where ICMP is permitted (else it stands in for it), and
+// silentHost for real inside a network namespace where one can be made (else it reports it
+// silent); any other host fails the test.
 func labPinger(t *testing.T) pingmq.Pinger {
 	var real pingmq.Pinger
 	switch icmpMode() {
@@ -51,6 +54,21 @@ func labPinger(t *testing.T) pingmq.Pinger {
 		t.Log("no ICMP socket permitted: 127.0.0.1 answers through a stand-in")
 	}
 	stand := newFakeNet("127.0.0.1")
+	silent := func(_ context.Context, host string, count int, _ time.Duration) (pingmq.Stats, error) {
+		return pingmq.Stats{Addr: host, Sent: count}, nil
+	}
+	if ns, err := pingtest.OpenNetns(t); err != nil || real == nil {
+		t.Logf("%s is silent through a stand-in (network namespace: %v)", silentHost, err)
+	} else {
+		ns.Run(t, "ip", "addr", "add", silentHost+"/32", "dev", "lo")
+		ns.Run(t, "sysctl", "-qw", "net.ipv4.icmp_echo_ignore_all=1")
+		silent = func(ctx context.Context, host string, count int, timeout time.Duration) (pingmq.Stats, error) {
+			if err := ns.Enter(); err != nil { // this goroutine is the monitor's, for one check
+				return pingmq.Stats{}, err
+			}
+			return real(ctx, host, count, timeout)
+		}
+	}
 	return func(ctx context.Context, host string, count int, timeout time.Duration) (pingmq.Stats, error) {
 		switch host {
 		case "127.0.0.1":
@@ -59,7 +77,7 @@ func labPinger(t *testing.T) pingmq.Pinger {
 			}
 			return stand.ping(ctx, host, count, timeout)
 		case silentHost:
-			return pingmq.Stats{Addr: host, Sent: count}, nil
+			return silent(ctx, host, count, timeout)
 		}
 		t.Errorf("pinged %s, which is not in the lab", host)
 		return pingmq.Stats{}, errors.New("not in the lab")
@@ -111,6 +129,16 @@ prefix = "surgemq"
 	require.NoError(t, json.Unmarshal([]byte(doc), &st), doc)
 	require.Equal(t, "online", st.State)
 	require.Positive(t, st.Recv)
+	doc, _ = l.get("surgemq/ping/" + silentHost)
+	var silent struct {
+		State string `json:"state"`
+		Sent  int    `json:"sent"`
+		Recv  int    `json:"recv"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(doc), &silent), doc)
+	require.Equal(t, "offline", silent.State)
+	require.Equal(t, 2, silent.Sent, "echo requests went out (to nobody who answers): %s", doc)
+	require.Zero(t, silent.Recv)
 
 	l.waitFor(t, "surgemq/serial/bench-meter/state", "online")
 	dev.Write(t, "V=12.61\r\nA=0.25\r\n")

@@ -3,18 +3,14 @@ package pingmq
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"os"
-	"os/exec"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 
 	"github.com/lonelyleaf/surgemq/adapters"
 	"github.com/lonelyleaf/surgemq/adapters/adapterstest"
+	"github.com/lonelyleaf/surgemq/pingmq/pingtest"
 )
 
 // icmpMode reports which ICMP socket works here, skipping the test when none does.
@@ -90,36 +86,13 @@ func TestRealPingerReplies(t *testing.T) {
 // then makes that namespace ignore echo requests: the real pinger must report the host offline
 // with an event. No packet leaves the namespace.
 func TestRealPingOfflineInNetns(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to create a network namespace")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("needs iproute2's ip command")
-	}
-	ns := fmt.Sprintf("surgemq-pingtest-%d", os.Getpid())
-	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-		t.Skipf("ip netns add: %v: %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
-	run := func(args ...string) {
-		t.Helper()
-		out, err := exec.Command("ip", append([]string{"netns", "exec", ns}, args...)...).CombinedOutput()
-		require.NoError(t, err, "%v: %s", args, out)
-	}
-	run("ip", "link", "set", "lo", "up")
-	nsFile, err := os.Open("/var/run/netns/" + ns)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = nsFile.Close() }) // after the Monitor's cleanup (LIFO)
-	nsFD := int(nsFile.Fd())
-
+	ns := pingtest.NewNetns(t)
 	inner := NewICMPPinger(true, 20*time.Millisecond, nil)
-	// Each call runs on its own goroutine (the Monitor's worker); lock it to its thread, move
-	// the thread into the namespace before pro-bing opens its socket, and never unlock: the
-	// runtime discards the thread when the goroutine ends.
+	// Each call runs on its own goroutine (the Monitor's worker), which Enter moves into the
+	// namespace before pro-bing opens its socket.
 	inNS := func(ctx context.Context, host string, count int, timeout time.Duration) (Stats, error) {
-		runtime.LockOSThread()
-		if err := unix.Setns(nsFD, unix.CLONE_NEWNET); err != nil {
-			return Stats{}, fmt.Errorf("setns: %w", err)
+		if err := ns.Enter(); err != nil {
+			return Stats{}, err
 		}
 		return inner(ctx, host, count, timeout)
 	}
@@ -133,7 +106,7 @@ func TestRealPingOfflineInNetns(t *testing.T) {
 	const topic = "surgemq/ping/127.0.0.1"
 	require.True(t, c.Wait(10*time.Second, func() bool { return c.RetainedPayload(topic+"/state") == "online" }))
 
-	run("sysctl", "-qw", "net.ipv4.icmp_echo_ignore_all=1")
+	ns.Run(t, "sysctl", "-qw", "net.ipv4.icmp_echo_ignore_all=1")
 	require.True(t, c.Wait(10*time.Second, func() bool { return len(c.Topic(topic+"/event")) > 0 }))
 	require.Equal(t, "offline", c.RetainedPayload(topic+"/state"))
 	var ev Event
