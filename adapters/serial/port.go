@@ -137,7 +137,7 @@ func (p *Port) Run(ctx context.Context, c adapters.Client) error {
 			st.set(ctx, Online)
 			p.log.Info("serial: device online", "path", p.cfg.Path)
 			start := time.Now()
-			err = p.session(ctx, c, dev, opened, txq)
+			err = p.session(ctx, c, dev, opened, txq, st)
 			p.online.Store(false)
 			drain(txq)
 			if ctx.Err() != nil {
@@ -204,22 +204,31 @@ func (p *Port) onTx(m adapters.Message, txq chan<- []byte) {
 	}
 }
 
-// stateTracker publishes the retained state topic when the state changes.
+// stateTracker publishes the retained state topic when the state changes. A publish that
+// fails is retried by flush, which the session calls while the line is quiet, so the retained
+// state does not stay wrong for a whole session.
 type stateTracker struct {
-	p    *Port
-	c    adapters.Client
-	last string
+	p          *Port
+	c          adapters.Client
+	want, last string // the state, and the one the broker has
 }
 
+// set records the state and publishes it if it changed.
 func (s *stateTracker) set(ctx context.Context, state string) {
-	if s.last == state {
+	s.want = state
+	s.flush(ctx)
+}
+
+// flush publishes the state if the broker does not have it yet.
+func (s *stateTracker) flush(ctx context.Context) {
+	if s.last == s.want {
 		return
 	}
-	if err := s.c.Publish(ctx, s.p.stateTopic, []byte(state), 1, true); err != nil {
-		s.p.log.Warn("serial: publish state failed", "state", state, "error", err)
-		return // retried on the next change or attempt
+	if err := s.c.Publish(ctx, s.p.stateTopic, []byte(s.want), 1, true); err != nil {
+		s.p.log.Warn("serial: publish state failed; retrying", "state", s.want, "error", err)
+		return
 	}
-	s.last = state
+	s.last = s.want
 }
 
 // publish publishes an rx frame and logs the first failure of a run of failures.

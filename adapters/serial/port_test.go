@@ -5,6 +5,8 @@ package serial
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"log/slog"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -13,8 +15,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/lonelyleaf/surgemq/adapters/serial/serialtest"
 	bugst "go.bug.st/serial"
+
+	"github.com/lonelyleaf/surgemq/adapters/serial/serialtest"
+	"github.com/lonelyleaf/surgemq/mqtt/mqtttest"
 
 	"github.com/lonelyleaf/surgemq/adapters"
 	"github.com/lonelyleaf/surgemq/adapters/adapterstest"
@@ -327,4 +331,27 @@ func TestJSONFrameDecode(t *testing.T) {
 	var f Frame
 	require.NoError(t, json.Unmarshal(encodeRx(EncodingJSON, []byte("a\"b"), time.Unix(0, 0)), &f))
 	require.Equal(t, Frame{Data: "a\"b", TS: "1970-01-01T00:00:00.000Z"}, f)
+}
+
+// A state the broker did not take (the publish failed) is published again while the device is
+// quiet, not only at the next change.
+func TestStateRetriedAfterPublishFailure(t *testing.T) {
+	dev := serialtest.OpenPTY(t)
+	logs := &mqtttest.Buffer{}
+	p, err := New(testConfig(dev.Path), slog.New(slog.NewTextHandler(logs, nil)))
+	require.NoError(t, err)
+	p.pollEvery = 20 * time.Millisecond
+	c := adapterstest.New()
+	c.SetPublishError(errors.New("broker away"))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, c) }()
+	defer func() {
+		cancel()
+		require.NoError(t, <-done)
+	}()
+
+	logs.WaitMatch(t, `publish state failed; retrying".* state=online`)
+	c.SetPublishError(nil)
+	waitState(t, c, Online)
 }

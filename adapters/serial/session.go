@@ -56,7 +56,7 @@ func (c *conn) close() {
 // when ctx ended). It closes the device.
 // opened is what Path named just before the device was opened (nil when Path is not a file,
 // e.g. with a custom Open).
-func (p *Port) session(ctx context.Context, c adapters.Client, port bugst.Port, opened os.FileInfo, txq <-chan []byte) error {
+func (p *Port) session(ctx context.Context, c adapters.Client, port bugst.Port, opened os.FileInfo, txq <-chan []byte, st *stateTracker) error {
 	dev := &conn{port: port}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -73,7 +73,7 @@ func (p *Port) session(ctx context.Context, c adapters.Client, port bugst.Port, 
 			cancel()
 		}
 	})
-	rerr := p.reader(ctx, c, dev, opened)
+	rerr := p.reader(ctx, c, dev, opened, st)
 	cancel()
 	dev.close()
 	wg.Wait()
@@ -103,9 +103,9 @@ func (p *Port) writer(ctx context.Context, dev *conn, txq <-chan []byte) error {
 
 // reader reads, frames and publishes until ctx ends (nil) or the device fails (the error).
 // go.bug.st/serial returns (0, nil) when a read timeout passes: that is the idle gap of idle
-// framing, and the moment to check that the path still names the opened device (at most
-// every pollEvery).
-func (p *Port) reader(ctx context.Context, c adapters.Client, dev *conn, opened os.FileInfo) error {
+// framing, and the moment (at most every pollEvery) to check that the path still names the
+// opened device and to retry publishing a state that failed to publish.
+func (p *Port) reader(ctx context.Context, c adapters.Client, dev *conn, opened os.FileInfo, st *stateTracker) error {
 	timeout := p.pollEvery
 	if p.cfg.Framing == FramingIdle {
 		timeout = p.cfg.IdleGap.Duration
@@ -139,10 +139,13 @@ func (p *Port) reader(ctx context.Context, c adapters.Client, dev *conn, opened 
 		if n == 0 { // read timeout: the line is quiet
 			fr.idle(emit)
 		}
-		if opened != nil && time.Since(lastCheck) >= p.pollEvery {
+		if time.Since(lastCheck) >= p.pollEvery {
 			lastCheck = time.Now()
-			if err := samePath(p.cfg.Path, opened); err != nil {
-				return err
+			st.flush(ctx)
+			if opened != nil {
+				if err := samePath(p.cfg.Path, opened); err != nil {
+					return err
+				}
 			}
 		}
 	}
