@@ -390,3 +390,42 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(p)
 }
+
+// Each group pings with its own count and timeout, on its own interval.
+func TestGroupsPingWithTheirOwnSettings(t *testing.T) {
+	cfg := testConfig("10.0.0.1") // every 1 ms, count 3, timeout 3 s
+	cfg.Groups = []Group{{Name: "slow", Targets: []string{"10.0.0.2"}, Interval: adapters.D(time.Hour),
+		Count: 5, Timeout: adapters.D(4 * time.Second)}}
+	type call struct {
+		host    string
+		count   int
+		timeout time.Duration
+	}
+	calls := make(chan call, 64)
+	p := func(ctx context.Context, host string, count int, timeout time.Duration) (Stats, error) {
+		select {
+		case calls <- call{host, count, timeout}:
+		case <-ctx.Done():
+		}
+		return Stats{Addr: host, Sent: count, Recv: count}, nil
+	}
+	start(t, cfg, p)
+	var fast, slow []call
+	for len(fast) < 5 || len(slow) == 0 {
+		select {
+		case c := <-calls:
+			if c.host == "10.0.0.1" {
+				fast = append(fast, c)
+			} else {
+				slow = append(slow, c)
+			}
+		case <-time.After(wait):
+			t.Fatalf("pinged %v and %v", fast, slow)
+		}
+	}
+	for _, c := range fast {
+		require.Equal(t, call{"10.0.0.1", 3, 3 * time.Second}, c)
+	}
+	require.Equal(t, []call{{"10.0.0.2", 5, 4 * time.Second}}, slow,
+		"the hourly group pinged once while the other went round five times")
+}
