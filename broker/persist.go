@@ -167,6 +167,22 @@ func (p *persist) retained(m *Message) {
 	}
 }
 
+// durable makes sess's records so far durable before a QoS 2 PUBLISH carries a packet id to
+// the client (a no-op unless sess is on disk and fsync is "always"). Resent after a crash
+// with another id, the message would be new to a receiver still awaiting PUBREL for the first,
+// and delivered twice. It reports false, having logged why, if the sync failed. Caller holds
+// sess.mu; concurrent syncs share one fsync.
+func (p *persist) durable(sess *session) bool {
+	if !p.on(sess) || !p.always {
+		return true
+	}
+	if err := p.st.Sync(); err != nil {
+		p.srv.log.Error("persistence: sync failed; QoS 2 message held back", "client", sess.id, "err", err)
+		return false
+	}
+	return true
+}
+
 // sync makes everything written so far durable (a no-op unless fsync is "always").
 func (p *persist) sync() error {
 	if p == nil || !p.always {
@@ -225,8 +241,9 @@ type heldAck struct {
 	code byte
 }
 
-// ack sends a PUBACK or PUBREC, or holds it until the store has synced when fsync is
-// "always": an acknowledged message is on disk before its acknowledgement leaves.
+// ack sends an acknowledgement (PUBACK, PUBREC, PUBREL or PUBCOMP), or holds it until the
+// store has synced when fsync is "always": what the acknowledgement tells the client (a
+// message received, a QoS 2 step done) is on disk before it leaves.
 func (c *conn) ack(kind packet.Type, id uint16, code byte) error {
 	p := c.srv.persist
 	if p == nil || !p.always {

@@ -93,7 +93,9 @@ func (c *conn) handleAck(a *packet.Ack) error {
 		if !s.received(a.PacketID) {
 			code = packet.ErrPacketIDNotFound.Value
 		}
-		c.writeAck(packet.PUBREL, a.PacketID, code) // [MQTT-4.3.3-4]
+		// Held until the release is on disk: resumed after a crash, the exchange goes on
+		// with PUBREL, never with the PUBLISH again [MQTT-4.3.3-4].
+		return c.ack(packet.PUBREL, a.PacketID, code)
 	case packet.PUBREL:
 		s.mu.Lock()
 		_, ok := s.inQoS2[a.PacketID]
@@ -106,7 +108,9 @@ func (c *conn) handleAck(a *packet.Ack) error {
 		if !ok {
 			code = packet.ErrPacketIDNotFound.Value
 		}
-		c.writeAck(packet.PUBCOMP, a.PacketID, code) // [MQTT-4.3.3-9]
+		// Held until the id's release is on disk: after a crash, a publisher that reuses the
+		// id gets its new message delivered, not taken for a duplicate [MQTT-4.3.3-9].
+		return c.ack(packet.PUBCOMP, a.PacketID, code)
 	}
 	return nil
 }
