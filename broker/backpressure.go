@@ -13,8 +13,9 @@ import (
 // a bounded stash, and once it is full the loop stops reading, so TCP slows the publisher
 // down. Acknowledgements and pings are handled at once meanwhile, so clients that both
 // publish and subscribe (a mesh) keep draining each other instead of deadlocking. A subscriber that makes
-// no progress at all for stallNoProgress stops holding publishers back; beyond its queue
-// limit its messages are then dropped and counted. QoS 0 never waits: it is dropped first.
+// no progress at all for stallNoProgress stops holding publishers back — every publisher,
+// until it acknowledges something again; beyond its queue limit its messages are then dropped
+// and counted. QoS 0 never waits: it is dropped first.
 
 const (
 	// stallNoProgress is how long a publisher waits for a subscriber that acknowledges
@@ -40,14 +41,33 @@ func (s *Server) highWater() (n int, bytes int64) {
 	return n, s.opts.MaxQueuedBytes / 2
 }
 
-// congested reports whether a connected session's queue is above the high-water mark.
-// Caller holds s.mu.
+// congested reports whether a connected session's queue is above the high-water mark and
+// publishers should wait for it. Caller holds s.mu.
 func (s *session) congested() bool {
 	if s.conn == nil {
 		return false // offline queues are bounded by their limits, with counted drops
 	}
+	if s.isStuck() {
+		return false // no publisher waits for it again until it acknowledges something
+	}
 	n, b := s.srv.highWater()
 	return s.qlen() >= n || b > 0 && s.qbytes >= b
+}
+
+// markStuck records that a publisher gave up waiting for the session at this progress.
+func (s *session) markStuck(progress uint64) { s.stuckAt.Store(progress + 1) }
+
+// isStuck reports whether the session made no progress since a publisher gave up on it.
+func (s *session) isStuck() bool {
+	at := s.stuckAt.Load()
+	if at == 0 {
+		return false
+	}
+	if s.progress.Load()+1 == at {
+		return true
+	}
+	s.stuckAt.CompareAndSwap(at, 0) // it moved: publishers wait for it again
+	return false
 }
 
 // drained reports whether the session no longer holds publishers back: under the low-water
@@ -91,9 +111,14 @@ func (c *conn) stall() error {
 			case p != w.progress:
 				w.progress, w.since = p, now // moving: keep waiting
 			case now.Sub(w.since) > stallNoProgress:
-				c.srv.log.Warn("subscriber acknowledges nothing; publishers no longer wait for it",
-					"client", w.s.id, "queued", w.s.qlenLocked())
+				if !w.s.isStuck() { // log once per stuck spell, not per waiting publisher
+					c.srv.log.Warn("subscriber acknowledges nothing; publishers no longer wait for it",
+						"client", w.s.id, "queued", w.s.qlenLocked())
+				}
+				w.s.markStuck(p)
 				continue
+			case w.s.isStuck():
+				continue // another publisher gave up on it
 			}
 			kept = append(kept, w)
 		}

@@ -48,3 +48,41 @@ func TestBackpressureLosesNothing(t *testing.T) {
 	wg.Wait()
 	require.Zero(t, b.Stats().Dropped, "nothing acknowledged was dropped")
 }
+
+// A connected subscriber that reads but acknowledges nothing holds publishers back once, for
+// stallNoProgress, and then no more until it acknowledges something: a publisher is not
+// slowed down for good by one stuck subscriber. Its excess is dropped and counted.
+func TestStuckSubscriberHoldsPublishersOnce(t *testing.T) {
+	b := startBroker(t, Options{MaxQueuedMessages: 10, MaxInflight: 2})
+	sub := b.dialRaw(t)
+	sub.connect(&packet.Connect{ClientID: "noack", CleanStart: true})
+	sub.send(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "t", QoS: 1}}})
+	require.IsType(t, &packet.Suback{}, sub.read())
+	// Reads everything, acknowledges nothing; the first PUBLISH it gets is kept.
+	first := make(chan *packet.Publish, 1)
+	go func() {
+		if p, err := sub.pr.Read(); err == nil {
+			first <- p.(*packet.Publish)
+		}
+		drainAll(sub.nc)
+	}()
+
+	pub := b.dialRaw(t)
+	pub.connect(&packet.Connect{ClientID: "pub", CleanStart: true})
+	publish := func(from, to int) {
+		for i := from; i <= to; i++ {
+			pub.send(&packet.Publish{QoS: 1, PacketID: uint16(i), Topic: "t", Payload: []byte("x")})
+			require.Equal(t, &packet.Ack{Kind: packet.PUBACK, PacketID: uint16(i)}, pub.read())
+		}
+	}
+	publish(1, 30)
+	require.Equal(t, uint64(1), b.stats.stalls.Load(), "held back once, not once per publish")
+	require.Positive(t, b.Stats().Dropped, "beyond its queue limit, dropped and counted")
+
+	// Once it acknowledges something it is waited for again.
+	p := <-first
+	sub.send(&packet.Ack{Kind: packet.PUBACK, PacketID: p.PacketID})
+	require.Eventually(t, func() bool { return !b.sessionStuck("noack") }, waitTimeout, time.Millisecond)
+	publish(31, 60)
+	require.Equal(t, uint64(2), b.stats.stalls.Load(), "waited for again after it moved")
+}

@@ -242,3 +242,11 @@ func (r *rawClient) expectClosed() []packet.Packet {
 
 // drainAll discards everything until EOF; used by goroutines that only keep a socket open.
 func drainAll(r io.Reader) { _, _ = io.Copy(io.Discard, r) }
+
+// sessionStuck reports whether publishers have given up waiting for the session id.
+func (b *testBroker) sessionStuck(id string) bool {
+	b.mu.Lock()
+	s := b.sessions[id]
+	b.mu.Unlock()
+	return s != nil && s.isStuck()
+}

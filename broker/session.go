@@ -70,6 +70,7 @@ type session struct {
 	will        *Message    // a 5.0 will waiting for its delay (see will.go)
 	willTimer   *time.Timer
 	progress    atomic.Uint64 // acknowledgements received: a stalled publisher watches it
+	stuckAt     atomic.Uint64 // progress+1 when a publisher gave up waiting for it; 0 if moving
 }
 
 // stopExpiry cancels a pending expiry. Caller holds s.mu.
