@@ -23,10 +23,10 @@ func TestBackpressureLosesNothing(t *testing.T) {
 	const pubs, each = 5, 400
 	var wg sync.WaitGroup
 	for p := range pubs {
+		c := b.connect(t, b.pahoOpts(fmt.Sprintf("pub%d", p)).SetMaxResumePubInFlight(100))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := b.connect(t, b.pahoOpts(fmt.Sprintf("pub%d", p)).SetMaxResumePubInFlight(100))
 			toks := make([]interface{ Wait() bool }, 0, each)
 			for i := range each {
 				toks = append(toks, c.Publish(fmt.Sprintf("in/%d", p), 1, false, fmt.Sprintf("%d-%d", p, i)))

@@ -97,6 +97,7 @@ func TestCrashRecovery(t *testing.T) {
 	acked := map[string]packet.QoS{} // payload → QoS, acknowledged by the broker
 	seen := map[string]int{}         // payload → deliveries to the subscriber
 	held := map[uint16]bool{}        // the subscriber's session state: QoS 2 ids awaiting PUBREL
+	var kept []string // retained topics the broker acknowledged (a kill may come first)
 	const rounds = 4
 	for round := range rounds {
 		// Publish until the broker is killed at a random moment.
@@ -104,7 +105,9 @@ func TestCrashRecovery(t *testing.T) {
 		pub.connect(&packet.Connect{ClientID: "crash-pub", CleanStart: true})
 		killAt := time.Duration(20+rng.IntN(200)) * time.Millisecond
 		killed := time.AfterFunc(killAt, b.kill)
-		pubUntilDead(t, pub, round, acked)
+		if pubUntilDead(t, pub, round, acked) {
+			kept = append(kept, fmt.Sprintf("kept/%d", round))
+		}
 		if !killed.Stop() {
 			b.kill() // waits for the timer's kill to finish
 		}
@@ -120,26 +123,37 @@ func TestCrashRecovery(t *testing.T) {
 			require.Equal(t, 1, seen[payload], "QoS 2 %s delivered %d times", payload, seen[payload])
 		}
 	}
-	// Retained messages published in every round survived.
+	// Every acknowledged retained message survived. Retained messages come in topic order, so
+	// a marker retained now comes last.
 	r := dialRawAddr(t, b.addr)
 	r.connect(&packet.Connect{ClientID: "late", CleanStart: true})
-	r.send(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "kept/#", QoS: 1}}})
-	r.read() // SUBACK
-	for round := range rounds {
+	r.send(&packet.Publish{QoS: 1, PacketID: 1, Retain: true, Topic: "kept/zz-marker", Payload: []byte("r")})
+	require.Equal(t, &packet.Ack{Kind: packet.PUBACK, PacketID: 1}, r.read())
+	r.send(&packet.Subscribe{PacketID: 2, Subscriptions: []packet.Subscription{{Filter: "kept/#", QoS: 1}}})
+	require.IsType(t, &packet.Suback{}, r.read())
+	var got []string
+	for len(got) == 0 || got[len(got)-1] != "kept/zz-marker" {
 		p := r.read().(*packet.Publish)
-		require.Equal(t, fmt.Sprintf("kept/%d", round), p.Topic)
 		require.True(t, p.Retain)
+		got = append(got, p.Topic)
+		if p.QoS > 0 {
+			r.send(&packet.Ack{Kind: packet.PUBACK, PacketID: p.PacketID})
+		}
+	}
+	for _, k := range kept {
+		require.Contains(t, got, k, "acknowledged retained message lost")
 	}
 	t.Logf("%d acknowledged messages over %d kills", len(acked), rounds)
 }
 
 // pubUntilDead publishes a retained message, then QoS 1 and QoS 2 messages in a window until
-// the connection dies, recording what the broker acknowledged (PUBACK, PUBREC).
-func pubUntilDead(t *testing.T, pub *rawClient, round int, acked map[string]packet.QoS) {
+// the connection dies, recording what the broker acknowledged (PUBACK, PUBREC). It reports
+// whether the retained message was acknowledged.
+func pubUntilDead(t *testing.T, pub *rawClient, round int, acked map[string]packet.QoS) (retained bool) {
 	t.Helper()
 	pub.send(&packet.Publish{QoS: 1, PacketID: 1, Retain: true, Topic: fmt.Sprintf("kept/%d", round), Payload: []byte("r")})
 	if _, err := pub.pr.Read(); err != nil {
-		return
+		return false
 	}
 	inflight := map[uint16]string{}
 	const window = 32
@@ -154,13 +168,13 @@ func pubUntilDead(t *testing.T, pub *rawClient, round int, acked map[string]pack
 			payload := fmt.Sprintf("r%d-m%d-q%d", round, next, qos)
 			b, _ := (&packet.Publish{QoS: qos, PacketID: id, Topic: "crash/x", Payload: []byte(payload)}).Encode(nil, packet.V311)
 			if _, err := pub.nc.Write(b); err != nil {
-				return
+				return true
 			}
 			inflight[id] = payload
 		}
 		p, err := pub.pr.Read()
 		if err != nil {
-			return // killed
+			return true // killed
 		}
 		a, ok := p.(*packet.Ack)
 		require.True(t, ok, "unexpected %v", p)
@@ -172,13 +186,14 @@ func pubUntilDead(t *testing.T, pub *rawClient, round int, acked map[string]pack
 			acked[inflight[a.PacketID]] = 2
 			b, _ := (&packet.Ack{Kind: packet.PUBREL, PacketID: a.PacketID}).Encode(nil, packet.V311)
 			if _, err := pub.nc.Write(b); err != nil {
-				return
+				return true
 			}
 		case packet.PUBCOMP:
 			delete(inflight, a.PacketID)
 		}
 	}
 	t.Fatal("the broker was not killed")
+	return true
 }
 
 // drain reconnects the persistent subscriber and takes every queued message, acknowledging as

@@ -32,7 +32,7 @@ func TestIdleConnectionsPark(t *testing.T) {
 		Will: &packet.Will{Topic: "will/idle", Payload: []byte("x")}})
 	r.send(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "to/idle", QoS: 1}}})
 	r.read()
-	parked := func() bool { return b.stats.parked.Load() >= 1 }
+	parked := func() bool { return b.stats.parked.Load() >= 2 } // the watcher and r
 	require.Eventually(t, parked, waitTimeout, time.Millisecond)
 
 	r.send(&packet.Pingreq{}) // wakes the parked connection

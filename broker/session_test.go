@@ -161,13 +161,17 @@ func TestSessionExpiry(t *testing.T) {
 			Properties: &packet.Properties{SessionExpiry: new(expiry)}})
 		return r
 	}
-	r := connect("short", 1)
+	// Each session is still there right after its client left (checked at once, well inside
+	// its interval), and the two short ones go.
+	r := connect("long", 3600)
 	r.send(&packet.Disconnect{})
 	r.expectClosed()
+	require.Equal(t, 1, b.Stats().Sessions)
 	r = connect("changed", 3600)
-	r.send(&packet.Disconnect{Properties: &packet.Properties{SessionExpiry: new(uint32(1))}})
+	r.send(&packet.Disconnect{Properties: &packet.Properties{SessionExpiry: new(uint32(2))}})
 	r.expectClosed()
-	r = connect("long", 3600)
+	require.Equal(t, 2, b.Stats().Sessions)
+	r = connect("short", 2)
 	r.send(&packet.Disconnect{})
 	r.expectClosed()
 	require.Equal(t, 3, b.Stats().Sessions)

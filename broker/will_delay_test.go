@@ -64,7 +64,9 @@ func TestWillDelaySurvivesRestart(t *testing.T) {
 	opts := Options{SysInterval: -1, Persistence: &store.Options{Dir: dir}}
 	b := startBroker(t, opts)
 	r := b.dialRaw(t)
-	r.connect(delayedWillConnect("restart", 2))
+	c := delayedWillConnect("restart", 2)
+	c.Will.Retain = true // the watcher below gets it whether it subscribes before or after
+	r.connect(c)
 	r.nc.Close()
 	b.waitConnected(t, 0)
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -44,7 +45,13 @@ func TestWill(t *testing.T) {
 		c := willConnect("keepalive", 0, false)
 		c.KeepAlive = 1 // closed after 1.5 s of silence [MQTT-3.1.2-24]
 		r.connect(c)
+		// Traffic resets the timer: a ping after 1 s keeps the connection another 1.5 s.
+		<-time.After(time.Second) // the scenario needs silence: wall-clock time must pass
+		pinged := time.Now() // before the broker sees the ping and resets its timer
+		r.send(&packet.Pingreq{})
+		require.Equal(t, &packet.Pingresp{}, r.read())
 		r.expectClosed()
+		require.GreaterOrEqual(t, time.Since(pinged), 1500*time.Millisecond, "not before 1.5 × keepalive")
 		require.Equal(t, "will/keepalive", in.next(t).Topic())
 	})
 	t.Run("disconnect", func(t *testing.T) {

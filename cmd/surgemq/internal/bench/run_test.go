@@ -147,9 +147,9 @@ func TestQoS0AtAFixedRate(t *testing.T) {
 	rep := run(t, Config{Addr: addr, Scenario: OneToOne, Clients: 2, Count: 100, Rate: 500})
 	// 100 messages at 500/s take 0.2 s: the rate held the publishers back.
 	require.GreaterOrEqual(t, time.Since(start), 190*time.Millisecond)
-	// The rate is per publisher: 2 × 500/s at most (a loaded machine may make it slower).
+	// The rate is per publisher: 2 × 500/s at most (a loaded machine may make it slower, so
+	// there is no lower bound).
 	require.Less(t, rep.Messages.PublishedPerSec, 1100.0)
-	require.Greater(t, rep.Messages.PublishedPerSec, 300.0)
 	requireExact(t, rep, 200, 1)
 }
 
