@@ -97,7 +97,7 @@ func TestCrashRecovery(t *testing.T) {
 	acked := map[string]packet.QoS{} // payload → QoS, acknowledged by the broker
 	seen := map[string]int{}         // payload → deliveries to the subscriber
 	held := map[uint16]bool{}        // the subscriber's session state: QoS 2 ids awaiting PUBREL
-	var kept []string // retained topics the broker acknowledged (a kill may come first)
+	var kept []string                // retained topics the broker acknowledged (a kill may come first)
 	const rounds = 4
 	for round := range rounds {
 		// Publish until the broker is killed at a random moment.

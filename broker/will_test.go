@@ -47,7 +47,7 @@ func TestWill(t *testing.T) {
 		r.connect(c)
 		// Traffic resets the timer: a ping after 1 s keeps the connection another 1.5 s.
 		<-time.After(time.Second) // the scenario needs silence: wall-clock time must pass
-		pinged := time.Now() // before the broker sees the ping and resets its timer
+		pinged := time.Now()      // before the broker sees the ping and resets its timer
 		r.send(&packet.Pingreq{})
 		require.Equal(t, &packet.Pingresp{}, r.read())
 		r.expectClosed()
