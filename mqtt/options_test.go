@@ -17,11 +17,16 @@ func TestExponentialBackoff(t *testing.T) {
 		if attempt < 30 && min<<attempt < max {
 			want = min << attempt
 		}
+		seen := map[time.Duration]bool{}
 		for range 20 {
 			d := b(attempt)
 			require.GreaterOrEqual(t, d, want/2, "attempt %d", attempt)
 			require.LessOrEqual(t, d, want, "attempt %d", attempt)
+			seen[d] = true
 		}
+		// Jitter: clients of a restarted server do not come back in step. (20 draws from at
+		// least 50 ms of nanoseconds all equal: practically impossible unless there is none.)
+		require.Greater(t, len(seen), 1, "attempt %d: no jitter", attempt)
 	}
 	require.Equal(t, time.Duration(0), ExponentialBackoff(0, 0)(3))
 }

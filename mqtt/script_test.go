@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -342,4 +343,85 @@ func TestWriteBlocked(t *testing.T) {
 	e := st.waitFor(t, StateClosed)
 	require.ErrorIs(t, e.Err, ErrKeepAliveTimeout)
 	require.ErrorIs(t, <-done, ErrConnectionLost)
+}
+
+// TestResendAfterReconnect: with a kept session, a QoS 1 message the server never
+// acknowledged is sent again with DUP and its packet id, and a QoS 2 message whose PUBREC came
+// is resumed with PUBREL, not sent again [MQTT-4.4.0-1]; Publish returns once they complete.
+func TestResendAfterReconnect(t *testing.T) {
+	type firstConn struct{ q1, q2 *packet.Publish }
+	first := make(chan firstConn, 1)
+	var conns, returned atomic.Int32
+	url := startScripted(t, func(s *scripted, c *packet.Connect) {
+		if c.CleanStart {
+			s.t.Error("scripted: want a kept session")
+			return
+		}
+		switch conns.Add(1) {
+		case 1: // take both, acknowledge nothing but the PUBREC, then drop the connection
+			if !s.write(&packet.Connack{}) {
+				return
+			}
+			var got firstConn
+			for got.q1 == nil || got.q2 == nil {
+				p, ok := s.read(true).(*packet.Publish)
+				if !ok {
+					s.t.Error("scripted: want PUBLISH")
+					return
+				}
+				if p.QoS == 1 {
+					got.q1 = p
+				} else {
+					got.q2 = p
+					s.write(&packet.Ack{Kind: packet.PUBREC, PacketID: p.PacketID})
+				}
+			}
+			if rel, ok := s.read(true).(*packet.Ack); !ok || rel.Kind != packet.PUBREL {
+				s.t.Errorf("scripted: want PUBREL, got %v", rel)
+				return
+			}
+			if returned.Load() != 0 {
+				s.t.Error("Publish returned before its PUBACK or PUBCOMP")
+			}
+			first <- got
+		case 2:
+			if !s.write(&packet.Connack{SessionPresent: true}) {
+				return
+			}
+			got := <-first
+			for range 2 {
+				switch p := s.read(true).(type) {
+				case *packet.Publish:
+					if !p.Dup || p.PacketID != got.q1.PacketID || p.QoS != 1 || string(p.Payload) != "one" {
+						s.t.Errorf("scripted: resent %+v, want DUP QoS 1 id %d", p, got.q1.PacketID)
+					}
+					s.write(&packet.Ack{Kind: packet.PUBACK, PacketID: p.PacketID})
+				case *packet.Ack:
+					if p.Kind != packet.PUBREL || p.PacketID != got.q2.PacketID {
+						s.t.Errorf("scripted: got %+v, want PUBREL id %d", p, got.q2.PacketID)
+					}
+					s.write(&packet.Ack{Kind: packet.PUBCOMP, PacketID: p.PacketID})
+				default:
+					s.t.Errorf("scripted: got %v", p)
+					return
+				}
+			}
+			s.read(true)
+		}
+	})
+	c := dialTest(t, url, Options{ClientID: "resend", KeepSession: true,
+		Backoff: func(int) time.Duration { return 10 * time.Millisecond }})
+	ctx := testCtx(t)
+	errs := make(chan error, 2)
+	publish := func(topic, payload string, q QoS) {
+		err := c.Publish(ctx, topic, []byte(payload), q)
+		returned.Add(1)
+		errs <- err
+	}
+	go publish("a", "one", QoS1)
+	go publish("b", "two", QoS2)
+	for range 2 {
+		require.NoError(t, <-errs)
+	}
+	require.Equal(t, int32(2), conns.Load(), "the messages completed on the second connection")
 }
