@@ -74,3 +74,32 @@ func flood(t *testing.T, pub *rawClient, topic string) {
 		}
 	}
 }
+
+// QoS 1 messages beyond a non-reading subscriber's outbound bound wait in its session queue,
+// not dropped; once it reads again every one arrives, in order.
+func TestSlowConsumerQoS1Queued(t *testing.T) {
+	b := startBroker(t, Options{MaxOutboundBytes: 64 << 10, MaxInflight: 65535})
+	slow := b.dialRaw(t)
+	slow.connect(&packet.Connect{ClientID: "slow", CleanStart: true})
+	slow.send(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "big", QoS: 1}}})
+	require.IsType(t, &packet.Suback{}, slow.read()) // from now on it reads nothing, for a while
+
+	pub := b.dialRaw(t)
+	pub.connect(&packet.Connect{ClientID: "pub", CleanStart: true})
+	const n = 200 // 6.4 MB: more than the socket buffers and the outbound bound hold
+	payload := make([]byte, 32<<10)
+	for i := 1; i <= n; i++ {
+		payload[0] = byte(i)
+		pub.send(&packet.Publish{QoS: 1, PacketID: uint16(i), Topic: "big", Payload: payload})
+		require.Equal(t, &packet.Ack{Kind: packet.PUBACK, PacketID: uint16(i)}, pub.read())
+	}
+	require.Positive(t, b.Stats().Queued, "some waited in the session queue")
+	require.Zero(t, b.Stats().Dropped)
+
+	for i := 1; i <= n; i++ {
+		p := slow.read().(*packet.Publish)
+		require.Equal(t, byte(i), p.Payload[0], "in order, none lost")
+		slow.send(&packet.Ack{Kind: packet.PUBACK, PacketID: p.PacketID})
+	}
+	require.Zero(t, b.Stats().Dropped)
+}
