@@ -56,6 +56,24 @@ func TestLifecycle(t *testing.T) {
 	require.NoError(t, s.Shutdown(ctx), "a second Shutdown is harmless")
 }
 
+// ListenAndServe listens on the address it is given and serves it until Shutdown; a bad
+// address is its error.
+func TestListenAndServe(t *testing.T) {
+	s, err := New(Options{SysInterval: -1})
+	require.NoError(t, err)
+	require.Error(t, s.ListenAndServe("127.0.0.1:-1"))
+	errc := make(chan error, 1)
+	go func() { errc <- s.ListenAndServe("127.0.0.1:0") }()
+	require.Eventually(t, func() bool { return len(s.Addrs()) == 1 }, waitTimeout, time.Millisecond)
+	r := dialRawAddr(t, s.Addrs()[0].String())
+	require.Equal(t, byte(0), r.connect(&packet.Connect{ClientID: "las", CleanStart: true}).ReasonCode)
+
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	require.NoError(t, s.Shutdown(ctx))
+	require.ErrorIs(t, <-errc, ErrServerClosed)
+}
+
 // A 5.0 client taken over hears DISCONNECT 0x8E [MQTT-3.1.4-3]; one disconnected by Shutdown
 // hears 0x8B.
 func TestV5DisconnectReasons(t *testing.T) {

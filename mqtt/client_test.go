@@ -273,3 +273,49 @@ func TestBadArguments(t *testing.T) {
 	_, err = Dial(ctx, "mqtt://127.0.0.1:1", Options{Will: &Message{Topic: "a/+"}})
 	require.ErrorIs(t, err, ErrBadTopic)
 }
+
+// TestConcurrentUse: one client used by many goroutines at once, each subscribing,
+// publishing at every QoS, receiving its own messages and unsubscribing (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	forEachBroker(t, brokerConfig{}, func(t *testing.T, b testBroker) {
+		ctx := testCtx(t)
+		c := dialTest(t, mqttURL(b), Options{ClientID: clientID("concurrent")})
+		const workers, rounds = 8, 10
+		errs := make(chan error, workers)
+		for w := range workers {
+			go func() {
+				errs <- func() error {
+					for r := range rounds {
+						filter := fmt.Sprintf("conc/%d/%d", w, r)
+						got := make(chan string, 3)
+						if _, err := c.Subscribe(ctx, func(m *Message) { got <- string(m.Payload) },
+							Subscription{Filter: filter, QoS: QoS2}); err != nil {
+							return fmt.Errorf("subscribe: %w", err)
+						}
+						for q := range QoS(3) {
+							if err := c.Publish(ctx, filter, []byte{byte('0' + q)}, q); err != nil {
+								return fmt.Errorf("publish: %w", err)
+							}
+						}
+						seen := map[string]bool{}
+						for len(seen) < 3 {
+							select {
+							case p := <-got:
+								seen[p] = true
+							case <-ctx.Done():
+								return fmt.Errorf("%s: got %v of 0, 1, 2", filter, seen)
+							}
+						}
+						if err := c.Unsubscribe(ctx, filter); err != nil {
+							return fmt.Errorf("unsubscribe: %w", err)
+						}
+					}
+					return nil
+				}()
+			}()
+		}
+		for range workers {
+			require.NoError(t, <-errs)
+		}
+	})
+}
