@@ -55,6 +55,7 @@ type conn struct {
 	out         []byte         // encoded, not yet written; grows lazily
 	writing     bool           // a write goroutine (or flushSelf) is writing
 	selfPending bool           // the read loop queued output that flushSelf must write
+	outSync     bool           // c.out holds a QoS 2 PUBLISH whose packet id must be on disk first
 	wake        chan struct{}  // capacity 1: wakes a lingering write goroutine
 	writers     sync.WaitGroup // the write goroutine, while it runs
 	closing     bool           // no more output is accepted; the writer flushes and exits

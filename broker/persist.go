@@ -167,21 +167,9 @@ func (p *persist) retained(m *Message) {
 	}
 }
 
-// durable makes sess's records so far durable before a QoS 2 PUBLISH carries a packet id to
-// the client (a no-op unless sess is on disk and fsync is "always"). Resent after a crash
-// with another id, the message would be new to a receiver still awaiting PUBREL for the first,
-// and delivered twice. It reports false, having logged why, if the sync failed. Caller holds
-// sess.mu; concurrent syncs share one fsync.
-func (p *persist) durable(sess *session) bool {
-	if !p.on(sess) || !p.always {
-		return true
-	}
-	if err := p.st.Sync(); err != nil {
-		p.srv.log.Error("persistence: sync failed; QoS 2 message held back", "client", sess.id, "err", err)
-		return false
-	}
-	return true
-}
+// syncsIDs reports whether the packet ids of QoS 2 messages sent to sess must be on disk
+// before they leave: sess is on disk and fsync is "always".
+func (p *persist) syncsIDs(sess *session) bool { return p.on(sess) && p.always }
 
 // sync makes everything written so far durable (a no-op unless fsync is "always").
 func (p *persist) sync() error {

@@ -152,11 +152,9 @@ func (s *session) send(c *conn, m *Message, qos packet.QoS, retain bool) {
 	id := s.allocID()
 	s.inflight = append(s.inflight, inflight{id: id, msg: m, qos: qos, retain: retain})
 	s.srv.persist.inflight(s, m, id, false)
-	if qos == packet.QoS2 && !s.srv.persist.durable(s) {
-		return // stays in flight, sent again when the client reconnects
-	}
 	if m = s.srv.persist.load(m); m != nil {
-		c.writePublish(m, qos, id, false, retain)
+		// At QoS 2 the packet id must be on disk before the PUBLISH leaves [MQTT-4.3.3-9].
+		c.queuePublish(m, qos, id, false, retain, qos == packet.QoS2 && s.srv.persist.syncsIDs(s))
 	}
 }
 

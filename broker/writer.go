@@ -78,11 +78,11 @@ func (c *conn) flushSelf() error {
 		return nil
 	}
 	c.writing = true // producers now leave the output to us
-	buf := c.out
-	c.out = nil
+	buf, durable := c.out, c.outSync
+	c.out, c.outSync = nil, false
 	c.outMu.Unlock()
 
-	err := c.write(buf)
+	err := c.write(buf, durable)
 
 	c.outMu.Lock()
 	defer c.outMu.Unlock()
@@ -144,9 +144,11 @@ func (c *conn) writeLoop() {
 			continue
 		}
 		buf, c.out = c.out, buf[:0]
+		durable := c.outSync
+		c.outSync = false
 		c.outMu.Unlock()
 
-		if err := c.write(buf); err != nil {
+		if err := c.write(buf, durable); err != nil {
 			c.outMu.Lock()
 			c.writeErr = err
 			c.closing = true
@@ -162,8 +164,18 @@ func (c *conn) writeLoop() {
 	}
 }
 
-// write writes b with the slow-consumer deadline.
-func (c *conn) write(b []byte) error {
+// write writes b with the slow-consumer deadline. With durable (b carries a QoS 2 PUBLISH
+// to a session on disk) it first waits until the store has synced the packet ids b carries:
+// resent after a crash with another id, the message would be new to a receiver still awaiting
+// PUBREL for the first, and delivered twice. The sync is the one the publishers' acks wait
+// for anyway (group commit), so a batch of publishes costs one fsync, not one each.
+func (c *conn) write(b []byte, durable bool) error {
+	if durable {
+		if err := c.srv.persist.sync(); err != nil {
+			c.srv.log.Error("persistence: sync failed; closing connection", "client", c.info.ClientID, "err", err)
+			return err
+		}
+	}
 	d := c.srv.opts.WriteTimeout
 	if c.isKicked.Load() {
 		d = kickedWriteTimeout // a closing connection gets a short grace to flush
@@ -294,6 +306,12 @@ func (c *conn) writePublish0(m *Message, retain bool, enc *encCache) bool {
 // writePublish queues a PUBLISH of m. QoS 0 messages are refused (false) when the output is
 // over its limit: the caller counts the drop. QoS 1/2 callers check outFull first.
 func (c *conn) writePublish(m *Message, qos packet.QoS, id uint16, dup, retain bool) bool {
+	return c.queuePublish(m, qos, id, dup, retain, false)
+}
+
+// queuePublish is writePublish; durable makes the write wait for the store's sync first (see
+// write).
+func (c *conn) queuePublish(m *Message, qos packet.QoS, id uint16, dup, retain, durable bool) bool {
 	p := packet.Publish{
 		Dup:        dup,
 		QoS:        qos,
@@ -311,6 +329,7 @@ func (c *conn) writePublish(m *Message, qos packet.QoS, id uint16, dup, retain b
 	out, err := p.Encode(c.out, c.version)
 	if err == nil {
 		c.out = out
+		c.outSync = c.outSync || durable
 		c.queuedLocked()
 	}
 	c.outMu.Unlock()
