@@ -3,7 +3,8 @@
 #
 #   check-deb.sh DIST DEB_VERSION VERSION DEB_ARCH...
 #
-# First the release build in DIST: static, -trimpath, stripped, the right GOARM, SHA256SUMS.
+# First the release build in DIST: static, -trimpath, stripped, the right GOARM, the armv7
+# build running on an emulated Cortex-A7, SHA256SUMS.
 # Then for each architecture: control fields, maintainer scripts, conffiles, the exact list of files
 # with their modes and owners, that the binaries are for that architecture and are the ones in
 # DIST (armhf ships the GOARM=6 build), that they run (natively or under QEMU), print VERSION and
@@ -87,6 +88,15 @@ for b in "$dist"/*_linux_*; do
 		fail "$(basename "$b") has a symbol table: not built with -ldflags=-s"
 	fi
 done
+# The packages run the armv6, arm64 and amd64 builds below; the armv7 one (no package) runs here.
+if [ -f "$dist/surgemq_linux_armv7" ]; then
+	qemu_arm=${QEMU_ARM%% *} # the same emulator, as a Cortex-A7 (Pi 2/3 in 32-bit mode)
+	if out=$("$qemu_arm" -cpu cortex-a7 "$dist/surgemq_linux_armv7" version 2>&1); then
+		[ "$out" = "surgemq $version" ] || fail "armv7 'surgemq version' printed '$out'"
+	else
+		fail "the armv7 build does not run on a Cortex-A7: $out"
+	fi
+fi
 (cd "$dist" && sha256sum --quiet --strict -c SHA256SUMS) || fail "SHA256SUMS does not match the files"
 if grep -q nfpm "$root/go.mod" "$root/go.sum"; then
 	fail "nfpm is in go.mod/go.sum: it is a build tool, run at a pinned version, not a dependency"
