@@ -238,6 +238,14 @@ func (s *session) fill() {
 // resume re-sends in-flight messages to a reconnected client, PUBLISH with DUP set or PUBREL
 // for those already released [MQTT-4.4.0-1], then drains the queue. Caller holds s.mu.
 func (s *session) resume(c *conn) {
+	if len(s.inflight) > 0 && s.srv.persist.syncsIDs(s) {
+		// The QoS 2 state re-sent below (packet ids, releases) may not have reached the disk
+		// if the last connection died first; it must before the client sees it (see write).
+		if err := s.srv.persist.sync(); err != nil {
+			s.srv.log.Error("persistence: sync failed; in-flight messages not re-sent", "client", s.id, "err", err)
+			return
+		}
+	}
 	for i := range s.inflight {
 		f := &s.inflight[i]
 		if f.released {
