@@ -14,32 +14,21 @@ import (
 func TestCrashInboundQoS2IDReleased(t *testing.T) {
 	dir := t.TempDir()
 	b := startCrashBroker(t, dir)
-	sub := dialRawAddr(t, b.addr)
-	sub.connect(&packet.Connect{ClientID: "s", CleanStart: false})
-	sub.send(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "q/#", QoS: 1}}})
-	require.IsType(t, &packet.Suback{}, sub.read())
-	sub.nc.Close()
+	subscriber(t, b.addr, "s", "q/#", 1).nc.Close()
 
 	pub := dialRawAddr(t, b.addr)
 	pub.connect(&packet.Connect{ClientID: "p", CleanStart: false})
-	exchange := func(payload string) {
-		t.Helper()
-		pub.send(&packet.Publish{QoS: 2, PacketID: 7, Topic: "q/a", Payload: []byte(payload)})
-		require.Equal(t, &packet.Ack{Kind: packet.PUBREC, PacketID: 7}, pub.read())
-		pub.send(&packet.Ack{Kind: packet.PUBREL, PacketID: 7})
-		require.Equal(t, &packet.Ack{Kind: packet.PUBCOMP, PacketID: 7}, pub.read())
-	}
-	exchange("first")
+	pub.publish2(7, "q/a", "first")
 	b.kill()
 
 	b = startCrashBroker(t, dir)
 	pub = dialRawAddr(t, b.addr)
 	pub.connect(&packet.Connect{ClientID: "p", CleanStart: false})
-	exchange("second") // id 7 is free again after its PUBCOMP
+	pub.publish2(7, "q/a", "second") // id 7 is free again after its PUBCOMP
 	pub.send(&packet.Publish{QoS: 1, PacketID: 8, Topic: "q/a", Payload: []byte("marker")})
 	require.Equal(t, &packet.Ack{Kind: packet.PUBACK, PacketID: 8}, pub.read())
 
-	sub = dialRawAddr(t, b.addr)
+	sub := dialRawAddr(t, b.addr)
 	sub.connect(&packet.Connect{ClientID: "s", CleanStart: false})
 	var got []string
 	for len(got) == 0 || got[len(got)-1] != "marker" {
@@ -56,17 +45,11 @@ func TestCrashInboundQoS2IDReleased(t *testing.T) {
 func TestCrashOutboundQoS2Released(t *testing.T) {
 	dir := t.TempDir()
 	b := startCrashBroker(t, dir)
-	sub := dialRawAddr(t, b.addr)
-	sub.connect(&packet.Connect{ClientID: "s", CleanStart: false})
-	sub.send(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "q/#", QoS: 2}}})
-	require.IsType(t, &packet.Suback{}, sub.read())
+	sub := subscriber(t, b.addr, "s", "q/#", 2)
 
 	pub := dialRawAddr(t, b.addr)
 	pub.connect(&packet.Connect{ClientID: "p", CleanStart: true})
-	pub.send(&packet.Publish{QoS: 2, PacketID: 7, Topic: "q/a", Payload: []byte("once")})
-	require.Equal(t, &packet.Ack{Kind: packet.PUBREC, PacketID: 7}, pub.read())
-	pub.send(&packet.Ack{Kind: packet.PUBREL, PacketID: 7})
-	require.Equal(t, &packet.Ack{Kind: packet.PUBCOMP, PacketID: 7}, pub.read())
+	pub.publish2(7, "q/a", "once")
 
 	p := sub.read().(*packet.Publish)
 	require.Equal(t, packet.QoS(2), p.QoS)
@@ -89,30 +72,19 @@ func TestCrashOutboundQoS2Released(t *testing.T) {
 func TestCrashOutboundQoS2KeepsPacketID(t *testing.T) {
 	dir := t.TempDir()
 	b := startCrashBroker(t, dir)
-	sub := dialRawAddr(t, b.addr)
-	sub.connect(&packet.Connect{ClientID: "s", CleanStart: false})
-	sub.send(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "q/#", QoS: 2}}})
-	require.IsType(t, &packet.Suback{}, sub.read())
+	sub := subscriber(t, b.addr, "s", "q/#", 2)
 	pub := dialRawAddr(t, b.addr)
 	pub.connect(&packet.Connect{ClientID: "p", CleanStart: true})
-	publish := func(id uint16, payload string) {
-		t.Helper()
-		pub.send(&packet.Publish{QoS: 2, PacketID: id, Topic: "q/a", Payload: []byte(payload)})
-		require.Equal(t, &packet.Ack{Kind: packet.PUBREC, PacketID: id}, pub.read())
-		pub.send(&packet.Ack{Kind: packet.PUBREL, PacketID: id})
-		require.Equal(t, &packet.Ack{Kind: packet.PUBCOMP, PacketID: id}, pub.read())
-	}
 	// Two messages go through whole, so the session's next packet id is not the first.
 	for i, m := range []string{"a", "b"} {
-		publish(uint16(i+1), m)
+		pub.publish2(uint16(i+1), "q/a", m)
 		p := sub.read().(*packet.Publish)
 		sub.send(&packet.Ack{Kind: packet.PUBREC, PacketID: p.PacketID})
 		require.Equal(t, &packet.Ack{Kind: packet.PUBREL, PacketID: p.PacketID}, sub.read())
 		sub.send(&packet.Ack{Kind: packet.PUBCOMP, PacketID: p.PacketID})
 	}
-	sub.send(&packet.Disconnect{})
-	sub.expectClosed()
-	publish(3, "c") // queued for the offline subscriber
+	sub.leave()
+	pub.publish2(3, "q/a", "c") // queued for the offline subscriber
 
 	sub = dialRawAddr(t, b.addr)
 	sub.connect(&packet.Connect{ClientID: "s", CleanStart: false})

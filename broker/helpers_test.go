@@ -250,3 +250,30 @@ func (b *testBroker) sessionStuck(id string) bool {
 	b.mu.Unlock()
 	return s != nil && s.isStuck()
 }
+
+// subscriber dials addr and connects a raw client with a kept session (clean session 0),
+// subscribed to filter at qos.
+func subscriber(t testing.TB, addr, id, filter string, qos packet.QoS) *rawClient {
+	t.Helper()
+	r := dialRawAddr(t, addr)
+	r.connect(&packet.Connect{ClientID: id, CleanStart: false})
+	r.send(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: filter, QoS: qos}}})
+	require.IsType(t, &packet.Suback{}, r.read())
+	return r
+}
+
+// leave disconnects the client politely and waits until the broker has closed it.
+func (r *rawClient) leave() {
+	r.t.Helper()
+	r.send(&packet.Disconnect{})
+	r.expectClosed()
+}
+
+// publish2 publishes payload on topic at QoS 2 with packet id id, through PUBCOMP.
+func (r *rawClient) publish2(id uint16, topic, payload string) {
+	r.t.Helper()
+	r.send(&packet.Publish{QoS: 2, PacketID: id, Topic: topic, Payload: []byte(payload)})
+	require.Equal(r.t, &packet.Ack{Kind: packet.PUBREC, PacketID: id}, r.read())
+	r.send(&packet.Ack{Kind: packet.PUBREL, PacketID: id})
+	require.Equal(r.t, &packet.Ack{Kind: packet.PUBCOMP, PacketID: id}, r.read())
+}

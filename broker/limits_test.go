@@ -61,12 +61,7 @@ func TestInflightWindow(t *testing.T) {
 // and counted, and what fits is delivered in order.
 func TestQueueBytesBound(t *testing.T) {
 	b := startBroker(t, Options{MaxQueuedBytes: 10})
-	sub := b.dialRaw(t)
-	sub.connect(&packet.Connect{ClientID: "bytes", CleanStart: false})
-	sub.send(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "q", QoS: 1}}})
-	require.IsType(t, &packet.Suback{}, sub.read())
-	sub.send(&packet.Disconnect{})
-	sub.expectClosed()
+	subscriber(t, b.addr, "bytes", "q", 1).leave()
 
 	pub := b.connect(t, b.pahoOpts("pub"))
 	for _, p := range []string{"aaaa", "bbbb", "cccc", "dd"} { // 4+4 fit; 12 would not; 10 fits
@@ -75,7 +70,7 @@ func TestQueueBytesBound(t *testing.T) {
 	require.Equal(t, int64(3), b.Stats().Queued)
 	require.Equal(t, uint64(1), b.Stats().Dropped)
 
-	sub = b.dialRaw(t)
+	sub := b.dialRaw(t)
 	require.True(t, sub.connect(&packet.Connect{ClientID: "bytes", CleanStart: false}).SessionPresent)
 	for _, want := range []string{"aaaa", "bbbb", "dd"} {
 		p := sub.read().(*packet.Publish)
@@ -90,12 +85,7 @@ func TestQueueBytesBound(t *testing.T) {
 // messages too; they are delivered at QoS 0, in order with the others.
 func TestQueueQoS0(t *testing.T) {
 	b := startBroker(t, Options{QueueQoS0: true})
-	sub := b.dialRaw(t)
-	sub.connect(&packet.Connect{ClientID: "q0", CleanStart: false})
-	sub.send(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "q", QoS: 1}}})
-	require.IsType(t, &packet.Suback{}, sub.read())
-	sub.send(&packet.Disconnect{})
-	sub.expectClosed()
+	subscriber(t, b.addr, "q0", "q", 1).leave()
 
 	pub := b.connect(t, b.pahoOpts("pub"))
 	// A QoS 0 publish returns once written; the last one, at QoS 1, is acknowledged after the
@@ -105,7 +95,7 @@ func TestQueueQoS0(t *testing.T) {
 	}
 	require.Equal(t, int64(4), b.Stats().Queued)
 
-	sub = b.dialRaw(t)
+	sub := b.dialRaw(t)
 	sub.connect(&packet.Connect{ClientID: "q0", CleanStart: false})
 	for i, q := range []packet.QoS{0, 1, 0, 1} {
 		p := sub.read().(*packet.Publish)

@@ -111,12 +111,7 @@ func TestDiskFullDropsAreCountedAndLogged(t *testing.T) {
 	opts := Options{Persistence: &store.Options{Dir: t.TempDir(), MaxBytes: 64 << 10, SegmentSize: 16 << 10},
 		Logger: slog.New(slog.NewTextHandler(logs, nil)), MaxQueuedMessages: -1}
 	b := startBroker(t, opts)
-	r := b.dialRaw(t)
-	r.connect(&packet.Connect{ClientID: "offline", CleanStart: false})
-	r.send(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "d", QoS: 1}}})
-	require.IsType(t, &packet.Suback{}, r.read())
-	r.send(&packet.Disconnect{})
-	r.expectClosed()
+	subscriber(t, b.addr, "offline", "d", 1).leave()
 
 	pub := b.connect(t, b.pahoOpts("pub"))
 	payload := make([]byte, 1024)
