@@ -1,7 +1,6 @@
 package adapters_test
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -9,20 +8,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lonelyleaf/surgemq/adapters"
+	"github.com/lonelyleaf/surgemq/adapters/adapterstest"
 )
 
 type durConfig struct {
 	Interval adapters.Duration `toml:"interval"`
 }
 
-func decodeDur(t *testing.T, doc string) (durConfig, error) {
-	t.Helper()
-	var c durConfig
-	dec := toml.NewDecoder(strings.NewReader(doc))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(&c)
-	return c, err
-}
+func decodeDur(doc string) (durConfig, error) { return adapterstest.DecodeStrict[durConfig](doc) }
 
 func TestDurationTOML(t *testing.T) {
 	for _, tc := range []struct {
@@ -35,7 +28,7 @@ func TestDurationTOML(t *testing.T) {
 		{`interval = "0"`, 0},
 		{``, 0},
 	} {
-		c, err := decodeDur(t, tc.doc)
+		c, err := decodeDur(tc.doc)
 		require.NoError(t, err, tc.doc)
 		require.Equal(t, tc.want, c.Interval.Duration, tc.doc)
 	}
@@ -49,7 +42,7 @@ func TestDurationTOMLErrors(t *testing.T) {
 		`interval = 60`,     // bare integer: would be 60ns if accepted
 		`interval = 1.5`,
 	} {
-		_, err := decodeDur(t, doc)
+		_, err := decodeDur(doc)
 		require.Error(t, err, doc)
 	}
 	var d adapters.Duration
@@ -65,7 +58,7 @@ func TestDurationRoundTrip(t *testing.T) {
 	b, err := toml.Marshal(in)
 	require.NoError(t, err)
 	require.Equal(t, "interval = '1m30s'\n", string(b))
-	out, err := decodeDur(t, string(b))
+	out, err := decodeDur(string(b))
 	require.NoError(t, err)
 	require.Equal(t, in, out)
 }

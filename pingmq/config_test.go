@@ -3,34 +3,26 @@ package pingmq
 import (
 	"reflect"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
-	toml "github.com/pelletier/go-toml/v2"
 	"github.com/stretchr/testify/require"
 
 	"github.com/lonelyleaf/surgemq/adapters"
+	"github.com/lonelyleaf/surgemq/adapters/adapterstest"
 )
 
 type file struct {
 	Ping []Config `toml:"ping"`
 }
 
-func decodeStrict(t *testing.T, doc string) (file, error) {
-	t.Helper()
-	var f file
-	dec := toml.NewDecoder(strings.NewReader(doc))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(&f)
-	return f, err
-}
+func decodeStrict(doc string) (file, error) { return adapterstest.DecodeStrict[file](doc) }
 
 // TestSampleConfig: the sample parses, every key of Config and Group appears in it, and with
 // its comments removed it decodes to DefaultConfig.
 func TestSampleConfig(t *testing.T) {
 	sample := SampleConfig()
-	f, err := decodeStrict(t, sample)
+	f, err := decodeStrict(sample)
 	require.NoError(t, err)
 	require.Len(t, f.Ping, 1)
 
@@ -49,7 +41,7 @@ func TestSampleConfig(t *testing.T) {
 
 	uncomment := regexp.MustCompile(`(?m)^(\s*)#\s+((\[\[ping\.group\]\])|([a-z_]+ = .*))$`)
 	active := uncomment.ReplaceAllString(sample, "$1$2")
-	f, err = decodeStrict(t, active)
+	f, err = decodeStrict(active)
 	require.NoError(t, err, active)
 	require.Len(t, f.Ping, 1)
 	got := f.Ping[0]
@@ -62,7 +54,7 @@ func TestSampleConfig(t *testing.T) {
 }
 
 func TestConfigTOML(t *testing.T) {
-	f, err := decodeStrict(t, `
+	f, err := decodeStrict(`
 [[ping]]
 targets = ["10.0.0.0/30", "gw.lan"]
 interval = "30s"
@@ -82,9 +74,9 @@ mode = "privileged"
 	require.Equal(t, "wan", f.Ping[0].Groups[0].Name)
 	require.Equal(t, ModePrivileged, f.Ping[1].Mode)
 
-	_, err = decodeStrict(t, "[[ping]]\ntarget = ['x']\n")
+	_, err = decodeStrict("[[ping]]\ntarget = ['x']\n")
 	require.Error(t, err, "unknown key")
-	_, err = decodeStrict(t, "[[ping]]\ninterval = 60\n")
+	_, err = decodeStrict("[[ping]]\ninterval = 60\n")
 	require.Error(t, err, "bare integer duration")
 }
 

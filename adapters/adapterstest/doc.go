@@ -1,4 +1,5 @@
-// Package adapterstest provides an in-memory adapters.Client for adapter tests: it records
+// Package adapterstest provides, for adapter tests, DecodeStrict (TOML decoding as the gateway
+// does it) and an in-memory adapters.Client: it records
 // every publish, keeps a retained store like a broker, and lets a test inject messages into
 // the adapter's subscriptions.
 //

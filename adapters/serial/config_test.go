@@ -4,35 +4,27 @@ import (
 	"reflect"
 	"regexp"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
-	toml "github.com/pelletier/go-toml/v2"
 	"github.com/stretchr/testify/require"
 	bugst "go.bug.st/serial"
 
 	"github.com/lonelyleaf/surgemq/adapters"
+	"github.com/lonelyleaf/surgemq/adapters/adapterstest"
 )
 
 type file struct {
 	Serial []Config `toml:"serial"`
 }
 
-func decodeStrict(t *testing.T, doc string) (file, error) {
-	t.Helper()
-	var f file
-	dec := toml.NewDecoder(strings.NewReader(doc))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(&f)
-	return f, err
-}
+func decodeStrict(doc string) (file, error) { return adapterstest.DecodeStrict[file](doc) }
 
 // TestSampleConfig: every key appears in the sample, and the sample with its comments removed
 // decodes to DefaultConfig plus the example name and path.
 func TestSampleConfig(t *testing.T) {
 	sample := SampleConfig()
-	_, err := decodeStrict(t, sample)
+	_, err := decodeStrict(sample)
 	require.NoError(t, err)
 	for field := range reflect.TypeFor[Config]().Fields() {
 		key := field.Tag.Get("toml")
@@ -40,7 +32,7 @@ func TestSampleConfig(t *testing.T) {
 		require.Regexp(t, `(?m)^\s*(#\s+)?`+key+` = `, sample, "key %s missing from SampleConfig", key)
 	}
 	active := regexp.MustCompile(`(?m)^(\s*)#\s+([a-z_]+ = .*)$`).ReplaceAllString(sample, "$1$2")
-	f, err := decodeStrict(t, active)
+	f, err := decodeStrict(active)
 	require.NoError(t, err, active)
 	require.Len(t, f.Serial, 1)
 	want := DefaultConfig()
@@ -50,7 +42,7 @@ func TestSampleConfig(t *testing.T) {
 }
 
 func TestConfigTOML(t *testing.T) {
-	f, err := decodeStrict(t, `
+	f, err := decodeStrict(`
 [[serial]]
 name = "meter"
 path = "/dev/ttyUSB0"
@@ -72,9 +64,9 @@ terminator = "\r\n"
 	require.Equal(t, 2.0, f.Serial[0].StopBits)
 	require.Equal(t, "\r\n", f.Serial[1].Terminator)
 
-	_, err = decodeStrict(t, "[[serial]]\nbaudrate = 9600\n")
+	_, err = decodeStrict("[[serial]]\nbaudrate = 9600\n")
 	require.Error(t, err, "unknown key")
-	_, err = decodeStrict(t, "[[serial]]\nidle_gap = 50\n")
+	_, err = decodeStrict("[[serial]]\nidle_gap = 50\n")
 	require.Error(t, err, "bare integer duration")
 }
 
